@@ -1,0 +1,3 @@
+from fem_assb.cli import main
+
+raise SystemExit(main())

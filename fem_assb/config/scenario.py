@@ -1,0 +1,215 @@
+"""The scenario file: what to build, which materials, what to run, how to solve and output.
+
+Data flows one way: StructureConfig → voxel image → MeshConfig → mesh → MaterialsConfig +
+steps → problem → SolverConfig → OutputConfig. Units are in the key names (µm, mA/cm², S/cm).
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fem_assb.config.schema import Where, opt, parse
+from fem_assb.errors import InputError
+from fem_assb.materials.library import MATERIAL_SETS
+
+PHASE_CHOICES = ("SE", "CAM", "BINDER", "VOID", "CARBON", "SEPARATOR")
+
+
+@dataclass
+class LayerConfig:
+    """A homogeneous random packing; several layers stack along x from the separator side."""
+
+    thickness_fraction: float = opt(1.0, lo=0.0, hi=1.0, lo_open=True,
+                                    help="share of the composite thickness (x) taken by this layer")
+    cam_fraction: float = opt(0.65, lo=0.0, hi=1.0, help="CAM volume fraction of the whole layer (voids included)")
+    diameters_um: list[float] = opt(default_factory=lambda: [8.0], lo=0.0, lo_open=True, unit="µm",
+                                    help="CAM sphere diameters: one value = monomodal, several = multimodal")
+    number_ratio: list[float] = opt(default_factory=list, lo=0.0, lo_open=True,
+                                    help="relative particle numbers per diameter (default equal), e.g. [1, 1, 2]")
+    diameter_spread: float = opt(0.0, lo=0.0, hi=0.5, help="relative standard deviation of each diameter")
+    void_fraction: float = opt(0.0, lo=0.0, hi=1.0, help="residual void volume fraction, placed as blobs in SE")
+    void_size_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm", help="typical void blob diameter")
+    binder_ratio: float = opt(0.0, lo=0.0, hi=1.0, help="binder volume ratio V(B):V(CAM), placed as menisci")
+    se: str = opt("complement", choices=("complement", "particles"),
+                  help="SE as the complement of the packing or as overlapping convex particles (voids between)")
+    se_particle_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm", help="SE particle size for se = 'particles'")
+
+    def check(self, where: Where):
+        if self.number_ratio and len(self.number_ratio) != len(self.diameters_um):
+            where.fail("number_ratio", f"needs one entry per diameter ({len(self.diameters_um)})")
+        solid = self.cam_fraction * (1 + self.binder_ratio) + self.void_fraction
+        if solid > 1.0:
+            where.fail("cam_fraction", f"+ binder + void = {solid:.3f} exceeds 1: lower cam_fraction, "
+                                       "binder_ratio or void_fraction")
+
+
+@dataclass
+class ChannelConfig:
+    """A perforation: an SE cylinder along x (quarter channel at a corner for symmetric cells)."""
+
+    radius_um: float = opt(0.0, lo=0.0, unit="µm", help="channel radius")
+    position: str = opt("corner", choices=("corner", "center"), help="channel axis at the (y, z) = (0, 0) corner or the centre")
+
+
+@dataclass
+class StructureConfig:
+    size_um: list[float] = opt(default_factory=lambda: [60.0, 30.0, 30.0], length=3, lo=0.0, lo_open=True,
+                               unit="µm", help="composite cathode box (x: separator → current collector, y, z)")
+    voxel_um: float = opt(1.0, lo=0.0, lo_open=True, unit="µm", help="voxel edge length")
+    seed: int = opt(0, lo=0, help="random seed: the same seed gives a bit-identical structure")
+    separator_um: float | None = opt(None, lo=0.0, unit="µm",
+                                     help="SE separator slab at x = 0 (default: the material set's)")
+    image: str | None = opt(None, help="voxel image file (.npy, .tif, .raw) used instead of generation")
+    image_labels: dict[str, str] = opt(default_factory=dict, choices=PHASE_CHOICES,
+                                       help='map of file values to phases, e.g. {0 = "SE", 1 = "CAM"}')
+    image_shape: list[int] = opt(default_factory=list, lo=1, help="shape (nx, ny, nz) of a .raw image")
+    image_dtype: str = opt("uint8", choices=("uint8", "uint16", "int32", "float32"), help="dtype of a .raw image")
+    layers: list[LayerConfig] = opt(default_factory=lambda: [LayerConfig()],
+                                    help="packing layers stacked along x (thickness fractions sum to 1)")
+    channel: ChannelConfig | None = opt(None, help="SE perforation channel along x")
+    reverse: bool = opt(False, help="mirror the composite along x (reversed layer order)")
+    duplicate_x: int = opt(1, lo=1, help="repeat the composite this many times along x (thicker cell)")
+    cc_crop_um: float = opt(0.0, lo=0.0, unit="µm", help="crop this thickness at the current collector (x = L)")
+    cc_contact_target: float | None = opt(None, lo=0.0, hi=1.0, lo_open=True,
+                                          help="crop voxel layers at x = L until A_C/A_CC reaches this value")
+    delamination_fraction: float = opt(0.0, lo=0.0, hi=1.0, help="passivated share of the CAM|SE interface area")
+    delamination_patch_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm", help="size of passivated patches")
+
+    def check(self, where: Where):
+        if self.image is None:
+            total = sum(layer.thickness_fraction for layer in self.layers)
+            if abs(total - 1.0) > 1e-9:
+                where.fail("layers", f"thickness fractions sum to {total:g}: they must sum to 1")
+            n_min = min(self.size_um) / self.voxel_um
+            if n_min < 2:
+                where.fail("voxel_um", f"= {self.voxel_um:g} gives fewer than 2 voxels across the box: "
+                                       f"accepted voxel_um ≤ {min(self.size_um) / 2:g}")
+        if self.cc_crop_um and self.cc_contact_target is not None:
+            where.fail("cc_crop_um", "and cc_contact_target exclude each other: give one")
+
+
+@dataclass
+class MeshConfig:
+    kind: str = opt("voxel", choices=("voxel", "gmsh"),
+                    help="voxel → hexahedra (any image); gmsh → tetrahedra (sphere packings)")
+    coarsen: int = opt(1, lo=1, help="voxels per hex cell edge (1 = one cell per voxel)")
+    separator_growth: float = opt(1.5, lo=1.0, hi=4.0,
+                                  help="growth factor of the separator's hex layers away from the composite")
+    gmsh_size_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
+                                     help="gmsh target element size at interfaces (default: voxel_um)")
+
+
+@dataclass
+class MaterialsConfig:
+    set: str = opt("nmc811_li6ps5cl_li", choices=tuple(MATERIAL_SETS), help="named material parameter set")
+    cam_ocv_V: Any = opt(None, help="override the OCV: a number or {kind = table|loglinear|chen2020, ...} of x = c/c_max")
+    cam_sigma_S_cm: Any = opt(None, help="override the CAM electronic conductivity σ(x), S/cm")
+    cam_diffusivity_cm2_s: Any = opt(None, help="override the CAM diffusivity D(x), cm²/s")
+    cam_i00: float | None = opt(None, lo=0.0, lo_open=True, unit="A cm^2.5/mol^1.5",
+                                help="override the CAM exchange-current factor")
+    electrolyte_kappa_S_cm: float | None = opt(None, lo=0.0, lo_open=True, unit="S/cm",
+                                               help="override the SE ionic conductivity")
+    anode_i0_A_cm2: float | None = opt(None, lo=0.0, lo_open=True, unit="A/cm²",
+                                       help="override the Li-metal exchange current density")
+    temperature_K: float | None = opt(None, lo=200.0, hi=400.0, unit="K", help="temperature (default 298.15 K)")
+
+    def check(self, where: Where):
+        from fem_assb.materials.library import resolve
+
+        resolve(self, where)
+
+
+@dataclass
+class StepConfig:
+    """One step of the protocol: discharge, charge or rest."""
+
+    kind: str = opt("discharge", choices=("discharge", "charge", "rest"), help="what the step does")
+    current_mA_cm2: float | None = opt(None, lo=0.0, lo_open=True, unit="mA/cm²", help="applied current density")
+    c_rate: float | None = opt(None, lo=0.0, lo_open=True, unit="1/h",
+                               help="current as a multiple of the theoretical capacity per hour")
+    until_V: float | None = opt(None, lo=0.0, hi=6.0, unit="V",
+                                help="cut-off voltage (discharge default: the material set's)")
+    duration_h: float | None = opt(None, lo=0.0, lo_open=True, unit="h", help="maximum step duration")
+
+    def check(self, where: Where):
+        if self.kind == "rest":
+            if self.duration_h is None:
+                where.fail("duration_h", "is required for a rest step")
+            if self.current_mA_cm2 is not None or self.c_rate is not None:
+                where.fail("current_mA_cm2", "must not be given for a rest step")
+        else:
+            if (self.current_mA_cm2 is None) == (self.c_rate is None):
+                where.fail("current_mA_cm2", f"or c_rate: give exactly one for a {self.kind} step")
+            if self.kind == "charge" and self.until_V is None and self.duration_h is None:
+                where.fail("until_V", "is required for a charge step (or give duration_h)")
+
+
+@dataclass
+class SolverConfig:
+    linear: str = opt("auto", choices=("auto", "direct", "iterative"),
+                      help="direct = MUMPS LU; iterative = GMRES + block AMG; auto picks by problem size")
+    scheme: str = opt("bdf2", choices=("bdf1", "bdf2"), help="time integration (BDF2 after a BDF1 start)")
+    dt_initial_s: float = opt(1.0, lo=0.0, lo_open=True, unit="s", help="first time step")
+    dt_max_s: float = opt(600.0, lo=0.0, lo_open=True, unit="s", help="largest time step")
+    dt_min_s: float = opt(1e-4, lo=0.0, lo_open=True, unit="s", help="smallest time step before giving up")
+    max_dU_V: float = opt(0.01, lo=0.0, lo_open=True, unit="V", help="voltage change per step the step control aims at")
+    max_dx: float = opt(0.02, lo=0.0, hi=1.0, lo_open=True, help="stoichiometry change per step the step control aims at")
+    cutoff_tol_V: float = opt(1e-3, lo=0.0, lo_open=True, unit="V", help="how closely the cut-off voltage is located")
+    newton_rtol: float = opt(1e-9, lo=0.0, lo_open=True, help="Newton relative residual tolerance")
+    newton_atol: float = opt(1e-10, lo=0.0, lo_open=True, help="Newton absolute residual tolerance (scaled units)")
+    newton_max_it: int = opt(12, lo=1, help="Newton iterations before the step is cut")
+    double_layer: bool = opt(False, help="include double-layer charging currents")
+    checkpoint_every: int = opt(20, lo=0, help="write a checkpoint every N steps (0 = never)")
+    max_steps: int = opt(100000, lo=1, help="stop after this many time steps")
+
+
+@dataclass
+class OutputConfig:
+    fields_every: int = opt(0, lo=0, help="write 3D fields every N steps (0 = at start and end of each step only)")
+    format: str = opt("vtx", choices=("vtx", "xdmf"), help="ParaView field format")
+    plots: bool = opt(True, help="write PNG plots")
+    profile_bins_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
+                                        help="x-bin width of profile.csv (default: the voxel size)")
+
+
+@dataclass
+class Scenario:
+    name: str = opt("scenario", help="a short name used in outputs")
+    description: str = opt("", help="free text")
+    materials: MaterialsConfig = opt(default_factory=MaterialsConfig, help="materials")
+    structure: StructureConfig = opt(default_factory=StructureConfig, help="microstructure")
+    mesh: MeshConfig = opt(default_factory=MeshConfig, help="meshing")
+    steps: list[StepConfig] = opt(default_factory=lambda: [StepConfig(current_mA_cm2=1.0)],
+                                  help="protocol steps, run in order")
+    solver: SolverConfig = opt(default_factory=SolverConfig, help="time stepping and solvers")
+    output: OutputConfig = opt(default_factory=OutputConfig, help="outputs")
+
+    #: folder of the scenario file, to resolve relative paths (not a TOML key)
+    base_dir: Path = field(default=Path("."), init=False, repr=False, compare=False)
+
+
+def read_toml(path: str | Path) -> dict:
+    """Read a TOML file; unreadable or malformed files are InputErrors."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{p}: cannot be read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"{p}: is not valid TOML: {e}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    p = Path(path)
+    sc = parse(Scenario, read_toml(p), Where(str(p)))
+    sc.base_dir = p.resolve().parent
+    if sc.structure.image is not None:
+        img = Path(sc.structure.image)
+        sc.structure.image = str(img if img.is_absolute() else sc.base_dir / img)
+    return sc

@@ -1,0 +1,226 @@
+"""Functions of the CAM stoichiometry x = c / c_max: OCV, conductivity, diffusivity.
+
+Each function evaluates on numpy arrays (post-processing, tests, the P2D model) and on UFL
+expressions (the finite-element forms) from one definition: `f(x)` uses numpy, `f(x, UFL)`
+builds a UFL expression. Each states its unit and the x-range where its source is valid;
+outside that range tables and interpolants hold their end values, and `out_of_range(x)`
+lets solvers report it instead of extrapolating silently.
+
+Functions are plain data: `to_dict()` / `from_dict()` round-trip through TOML so a scenario
+can plug in its own table or formula (see `function_from_config`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fem_assb.errors import InputError
+
+
+class _Numpy:
+    tanh = staticmethod(np.tanh)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+
+    @staticmethod
+    def where_lt(x, x0, a, b):
+        return np.where(x < x0, a, b)
+
+    @staticmethod
+    def clamp(x, lo, hi):
+        return np.clip(x, lo, hi)
+
+
+class _Ufl:
+    @property
+    def _ufl(self):
+        import ufl
+
+        return ufl
+
+    def tanh(self, x):
+        return self._ufl.tanh(x)
+
+    def exp(self, x):
+        return self._ufl.exp(x)
+
+    def log(self, x):
+        return self._ufl.ln(x)
+
+    def where_lt(self, x, x0, a, b):
+        return self._ufl.conditional(self._ufl.lt(x, x0), a, b)
+
+    def clamp(self, x, lo, hi):
+        u = self._ufl
+        return u.max_value(u.min_value(x, hi), lo)
+
+
+NUMPY = _Numpy()
+UFL = _Ufl()
+
+
+@dataclass(frozen=True)
+class SOCFunction:
+    """Base: a function of stoichiometry x with a unit and a valid x-range."""
+
+    unit: str
+    valid: tuple[float, float] = (0.0, 1.0)
+
+    def __call__(self, x, m=NUMPY):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def out_of_range(self, x) -> bool:
+        x = np.asarray(x)
+        lo, hi = self.valid
+        return bool(x.size and (x.min() < lo - 1e-12 or x.max() > hi + 1e-12))
+
+    def derivative(self, x, h: float = 1e-6):
+        """Central finite difference d f / d x (numpy), for reports and impedance."""
+        x = np.asarray(x, dtype=float)
+        return (self(x + h) - self(x - h)) / (2 * h)
+
+    def to_dict(self) -> dict:
+        d = {"kind": self.kind}
+        for k, v in self.__dict__.items():
+            d[k] = list(v) if isinstance(v, tuple) else v
+        return d
+
+
+@dataclass(frozen=True)
+class Constant(SOCFunction):
+    """A constant value (no SOC dependence)."""
+
+    value: float = 0.0
+    kind = "constant"
+
+    def __call__(self, x, m=NUMPY):
+        if m is NUMPY:
+            return np.full_like(np.asarray(x, dtype=float), self.value)
+        return self.value + 0 * x
+
+    def describe(self) -> str:
+        return f"{self.value:.6g} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Chen2020OCV(SOCFunction):
+    """NMC811 (LG M50) OCV fit of Chen et al., J. Electrochem. Soc. 167 (2020) 080534.
+
+    U(s) = −0.8090 s + 4.4875 − 0.0428 tanh(18.5138 (s − 0.5542))
+           − 17.7326 tanh(15.7890 (s − 0.3117)) + 17.5842 tanh(15.9308 (s − 0.3120)),
+    evaluated at s = x + x_shift. The shift moves the curve along the stoichiometry axis
+    (used to match a paper's OCV at its initial state without changing the curve's shape).
+    """
+
+    x_shift: float = 0.0
+    kind = "chen2020"
+
+    def __call__(self, x, m=NUMPY):
+        s = x + self.x_shift
+        return (-0.8090 * s + 4.4875 - 0.0428 * m.tanh(18.5138 * (s - 0.5542))
+                - 17.7326 * m.tanh(15.7890 * (s - 0.3117))
+                + 17.5842 * m.tanh(15.9308 * (s - 0.3120)))
+
+    def describe(self) -> str:
+        shift = f" at x{self.x_shift:+.4f}" if self.x_shift else ""
+        return f"Chen et al. 2020 NMC811 fit{shift} [{self.unit}]"
+
+
+@dataclass(frozen=True)
+class LogLinear(SOCFunction):
+    """Log-linear interpolation between (x0, y0) and (x1, y1); end values held outside."""
+
+    x0: float = 0.0
+    y0: float = 1.0
+    x1: float = 1.0
+    y1: float = 1.0
+    kind = "loglinear"
+
+    def __post_init__(self):
+        if not (self.x1 > self.x0 and self.y0 > 0 and self.y1 > 0):
+            raise InputError(f"loglinear function needs x1 > x0 and positive y0, y1; got {self.to_dict()}")
+
+    def __call__(self, x, m=NUMPY):
+        t = m.clamp((x - self.x0) / (self.x1 - self.x0), 0.0, 1.0)
+        return self.y0 * m.exp(t * math.log(self.y1 / self.y0))
+
+    def describe(self) -> str:
+        return (f"log-linear {self.y0:.4g} {self.unit} at x={self.x0:g} to "
+                f"{self.y1:.4g} {self.unit} at x={self.x1:g}")
+
+
+@dataclass(frozen=True)
+class Table(SOCFunction):
+    """Piecewise-linear table y(x) (or linear in log y with log=True); ends held outside."""
+
+    x: tuple = field(default_factory=tuple)
+    y: tuple = field(default_factory=tuple)
+    log: bool = False
+    kind = "table"
+
+    def __post_init__(self):
+        xs, ys = np.asarray(self.x, float), np.asarray(self.y, float)
+        if xs.size < 2 or xs.size != ys.size or np.any(np.diff(xs) <= 0):
+            raise InputError("table function needs ≥ 2 points with strictly increasing x and as many y values")
+        if self.log and np.any(ys <= 0):
+            raise InputError("table function with log = true needs positive y values")
+        object.__setattr__(self, "x", tuple(float(v) for v in xs))
+        object.__setattr__(self, "y", tuple(float(v) for v in ys))
+
+    def __call__(self, x, m=NUMPY):
+        ys = np.log(self.y) if self.log else np.asarray(self.y)
+        xs = self.x
+        if m is NUMPY:
+            v = np.interp(np.asarray(x, dtype=float), xs, ys)
+        else:
+            # nested conditionals: segment i is linear between (x_i, y_i) and (x_i+1, y_i+1)
+            v = ys[-1] + 0 * x
+            for i in range(len(xs) - 2, -1, -1):
+                slope = (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])
+                seg = ys[i] + slope * (x - xs[i])
+                v = m.where_lt(x, xs[i + 1], seg, v)
+            v = m.where_lt(x, xs[0], ys[0] + 0 * x, v)
+        return m.exp(v) if self.log else v
+
+    def describe(self) -> str:
+        return f"table of {len(self.x)} points on x∈[{self.x[0]:g}, {self.x[-1]:g}] [{self.unit}]"
+
+
+_KINDS = {cls.kind: cls for cls in (Constant, Chen2020OCV, LogLinear, Table)}
+
+
+def function_from_config(data, unit: str, where: str) -> SOCFunction:
+    """Build a function from a TOML value: a number (constant) or a table with `kind`.
+
+    `where` names the key for error messages (e.g. "file.toml: [materials.cam] ocv_V").
+    """
+    if isinstance(data, (int, float)) and not isinstance(data, bool):
+        return Constant(unit=unit, value=float(data))
+    if not isinstance(data, dict) or "kind" not in data:
+        raise InputError(f"{where}: expected a number or a table with kind = "
+                         f"{' | '.join(sorted(_KINDS))}")
+    kind = data["kind"]
+    if kind not in _KINDS:
+        raise InputError(f"{where}: unknown function kind '{kind}': accepted {', '.join(sorted(_KINDS))}")
+    args = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k not in ("kind", "unit")}
+    try:
+        return _KINDS[kind](unit=unit, **args)
+    except TypeError as e:
+        raise InputError(f"{where}: bad arguments for kind '{kind}': {e}") from None
+
+
+def scaled(f: SOCFunction, factor: float, unit: str) -> SOCFunction:
+    """The same function with its values multiplied by `factor` (unit conversion to SI)."""
+    import dataclasses
+
+    if isinstance(f, Constant):
+        return dataclasses.replace(f, value=f.value * factor, unit=unit)
+    if isinstance(f, LogLinear):
+        return dataclasses.replace(f, y0=f.y0 * factor, y1=f.y1 * factor, unit=unit)
+    if isinstance(f, Table):
+        return dataclasses.replace(f, y=tuple(v * factor for v in f.y), unit=unit)
+    if factor != 1.0:
+        raise InputError(f"function kind '{f.kind}' has a fixed unit and cannot be rescaled")
+    return dataclasses.replace(f, unit=unit)

@@ -1,0 +1,50 @@
+"""MPI helpers: the communicator, rank-0 output and collective reductions."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from mpi4py import MPI
+
+comm = MPI.COMM_WORLD
+
+
+def is_root(c: MPI.Comm = comm) -> bool:
+    return c.rank == 0
+
+
+def log(*args, c: MPI.Comm = comm, **kwargs) -> None:
+    """Print on rank 0 only (progress and summaries)."""
+    if c.rank == 0:
+        print(*args, **kwargs, flush=True)
+
+
+def warn(msg: str, c: MPI.Comm = comm) -> None:
+    """A one-line warning on rank 0's stderr."""
+    if c.rank == 0:
+        print(f"fem-assb: warning: {msg}", file=sys.stderr, flush=True)
+
+
+def allsum(x, c: MPI.Comm = comm):
+    """Sum a scalar or array over all ranks."""
+    if np.isscalar(x):
+        return c.allreduce(x, op=MPI.SUM)
+    a = np.ascontiguousarray(x)
+    out = np.empty_like(a)
+    c.Allreduce(a, out, op=MPI.SUM)
+    return out
+
+
+def allmax(x, c: MPI.Comm = comm):
+    return c.allreduce(x, op=MPI.MAX)
+
+
+def allmin(x, c: MPI.Comm = comm):
+    return c.allreduce(x, op=MPI.MIN)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process in MiB (Linux ru_maxrss is in KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

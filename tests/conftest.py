@@ -1,0 +1,25 @@
+"""Shared test helpers. Serial tests run with `pytest -m "not mpi"`; tests marked `mpi` run
+under `mpirun -n 2 pytest -m mpi` (the README test command does both)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, np_ranks: int = 1, cwd=None, timeout=1800):
+    """Run `fem-assb ARGS` as a subprocess (under mpirun when np_ranks > 1)."""
+    cmd = [sys.executable, "-m", "fem_assb", *map(str, args)]
+    if np_ranks > 1:
+        cmd = ["mpirun", "-n", str(np_ranks), "--bind-to", "none", *cmd]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMPI_ALLOW_RUN_AS_ROOT="1",
+               OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_smsc="^cma", MPLBACKEND="Agg")
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

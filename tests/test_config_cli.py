@@ -1,0 +1,91 @@
+"""Scenario validation and the CLI skeleton: one-line errors with exit code 2."""
+import json
+
+import pytest
+
+from fem_assb.config.scenario import load_scenario
+
+GOOD = """
+name = "t"
+[materials]
+set = "nmc811_li6ps5cl_li"
+[structure]
+size_um = [40, 20, 20]
+voxel_um = 2.0
+[[structure.layers]]
+cam_fraction = 0.6
+[[steps]]
+kind = "discharge"
+current_mA_cm2 = 1.0
+"""
+
+
+def write(tmp_path, text, name="s.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_valid_scenario_loads(tmp_path):
+    sc = load_scenario(write(tmp_path, GOOD))
+    assert sc.structure.layers[0].cam_fraction == 0.6 and sc.steps[0].current_mA_cm2 == 1.0
+
+
+@pytest.mark.parametrize("text, key, accepted", [
+    (GOOD.replace("voxel_um = 2.0", "voxel_um = 2.0\nfoo = 1"), "[structure] foo", "is not a known key: accepted"),
+    (GOOD.replace("cam_fraction = 0.6", "cam_fraction = 1.3"), "[structure.layers.1] cam_fraction",
+     "accepted 0 ≤ cam_fraction ≤ 1"),
+    (GOOD.replace("voxel_um = 2.0", "voxel_um = -1"), "[structure] voxel_um", "accepted 0 < voxel_um"),
+    (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "unobtainium"'), "[materials] set",
+     "choose one of nmc811_li6ps5cl_li"),
+    (GOOD.replace("current_mA_cm2 = 1.0", "current_mA_cm2 = 0.0"), "[steps.1] current_mA_cm2", "0 < current_mA_cm2"),
+    (GOOD.replace("voxel_um = 2.0", 'voxel_um = "fine"'), "[structure] voxel_um", "must be a number"),
+    (GOOD.replace("size_um = [40, 20, 20]", "size_um = [40, 20]"), "[structure] size_um", "must have 3 entries"),
+    (GOOD + "\n[materials.x\n", "s.toml: is not valid TOML", ""),
+])
+def test_check_rejects_bad_input_with_one_line(tmp_path, cli, text, key, accepted):
+    r = cli("check", write(tmp_path, text))
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert key in lines[0] and accepted in lines[0] and "Traceback" not in r.stderr
+
+
+def test_check_accepts_valid_file_and_missing_file(tmp_path, cli):
+    r = cli("check", write(tmp_path, GOOD))
+    assert r.returncode == 0 and "ok" in r.stdout
+    r = cli("check", tmp_path / "nope.toml")
+    assert r.returncode == 2 and "file not found" in r.stderr
+
+
+def test_material_function_override_is_validated(tmp_path, cli):
+    bad = GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\ncam_ocv_V = {kind = "spline"}')
+    r = cli("check", write(tmp_path, bad))
+    assert r.returncode == 2 and "[materials] cam_ocv_V" in r.stderr and "unknown function kind" in r.stderr
+
+
+def test_version_help_and_keys(cli):
+    from fem_assb import __version__
+
+    assert cli("--version").stdout.strip() == f"fem_assb {__version__}"
+    h = cli("--help")
+    assert h.returncode == 0 and "info" in h.stdout and "check" in h.stdout
+    k = cli("check", "--keys")
+    assert "structure.layers.cam_fraction" in k.stdout and "steps.until_V" in k.stdout
+    bad = cli("no-such-command")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_info_json_serial_and_two_ranks(cli):
+    one = json.loads(cli("info", "--json").stdout)
+    assert set(one) == {"fem_assb", "dolfinx", "petsc", "mpi", "ranks", "scalar_type"}
+    assert tuple(map(int, one["dolfinx"].split(".")[:2])) >= (0, 9) and one["ranks"] == 1
+    two = cli("info", "--json", np_ranks=2)
+    lines = [ln for ln in two.stdout.splitlines() if ln.strip()]
+    assert len(lines) == 1 and json.loads(lines[0])["ranks"] == 2
+
+
+def test_materials_json_lists_sets(cli):
+    data = json.loads(cli("materials", "--json").stdout)
+    assert {"nmc811_li6ps5cl_li", "nmc811_lipf6_li", "nmc622_bli3ps4_li"} <= set(data["material_sets"])
+    assert data["active_materials"]["nmc811_se"]["ocv_at_c0_V"] == pytest.approx(4.2, abs=1e-3)
