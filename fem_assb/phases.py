@@ -19,6 +19,7 @@ class Phase(IntEnum):
     SEPARATOR = 5  # SE slab between composite and anode
     PORE = 6  # liquid-electrolyte pore (liquid reference)
     CBD = 7  # carbon-binder domain (liquid reference, homogenised)
+    SE_PASSIVE = 8  # SE coating a delaminated CAM surface: conducts like SE, no Li transfer
 
 
 class Facet(IntEnum):
@@ -31,8 +32,8 @@ class Facet(IntEnum):
     OUTER = 5  # other outer faces (insulated)
 
 
-#: phases that conduct Li ions in the solid-electrolyte model
-ION_CONDUCTORS = (Phase.SE, Phase.SEPARATOR)
+#: phases that conduct Li ions in the solid-electrolyte model (all are "SE" material)
+ION_CONDUCTORS = (Phase.SE, Phase.SEPARATOR, Phase.SE_PASSIVE)
 #: phases that conduct electrons and store Li
 ELECTRON_CONDUCTORS = (Phase.CAM, Phase.CARBON)
 

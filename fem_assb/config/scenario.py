@@ -69,6 +69,8 @@ class StructureConfig:
     layers: list[LayerConfig] = opt(default_factory=lambda: [LayerConfig()],
                                     help="packing layers stacked along x (thickness fractions sum to 1)")
     channel: ChannelConfig | None = opt(None, help="SE perforation channel along x")
+    cc_wall: bool = opt(False, help="pack the last layer against flat walls at x = 0 and x = L (low CAM contact "
+                                    "with the current collector, as in pressed cells)")
     reverse: bool = opt(False, help="mirror the composite along x (reversed layer order)")
     duplicate_x: int = opt(1, lo=1, help="repeat the composite this many times along x (thicker cell)")
     cc_crop_um: float = opt(0.0, lo=0.0, unit="µm", help="crop this thickness at the current collector (x = L)")

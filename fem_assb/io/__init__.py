@@ -1,0 +1,1 @@
+"""Result and file I/O: atomic writes, tables, plots, ParaView fields."""

@@ -1,0 +1,1 @@
+"""Tagged DOLFINx meshes from voxel images (hexahedra) and sphere packings (gmsh tetrahedra)."""

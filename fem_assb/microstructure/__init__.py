@@ -1,0 +1,1 @@
+"""Voxel microstructures: generation, import/export and analysis."""

@@ -1,0 +1,163 @@
+"""From a `StructureConfig` to a `Structure`: packing layers, fillers, design modifications.
+
+Order of operations (each step's randomness comes from the seed alone, so a seeded run is
+bit-identical): every layer is generated as a full-size homogeneous structure (CAM spheres,
+binder menisci, voids, SE) and its x-range is cut out and stacked (seed 001's procedure, so
+layered designs with different thickness fractions share their particles); then the channel,
+reversal, duplication along x, current-collector cropping and delamination.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from fem_assb.cache import cache_dir, digest
+from fem_assb.errors import InputError
+from fem_assb.microstructure import fill, modify
+from fem_assb.microstructure.packing import pack_spheres, sample_radii, voxelize_spheres
+from fem_assb.microstructure.structure import Structure
+from fem_assb.parallel import log
+from fem_assb.phases import Phase
+
+GENERATOR_VERSION = 1  # bump when generated images change, to invalidate caches
+KEPLER = np.pi / np.sqrt(18)  # densest sphere packing, 74.05 %
+FRACTION_TOL = 0.005  # accepted |achieved − target| of voxel fractions
+
+
+def grid_shape(size_um, h) -> tuple[int, int, int]:
+    return tuple(max(1, int(round(s / h))) for s in size_um)
+
+
+def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) -> np.ndarray:
+    """A homogeneous random composite of `shape` voxels (labels)."""
+    rng = np.random.default_rng(seed)
+    box = np.array(shape, float) * h
+    n = int(np.prod(shape))
+    if layer.cam_fraction > KEPLER:
+        raise InputError(f"{where} cam_fraction = {layer.cam_fraction:g} exceeds the densest sphere "
+                         f"packing ({KEPLER:.4f}): no non-overlapping packing exists")
+    cam = np.zeros(shape, bool)
+    packing = None
+    if layer.cam_fraction > 0:
+        if min(layer.diameters_um) < 2 * h:
+            raise InputError(f"{where} diameters_um: {min(layer.diameters_um):g} µm spans fewer than 2 voxels "
+                             f"of {h:g} µm: accepted diameters ≥ {2 * h:g} µm")
+        radii = sample_radii(layer.cam_fraction, box, layer.diameters_um, layer.number_ratio,
+                             layer.diameter_spread, rng)
+        packing = pack_spheres(radii, box, rng, tol=0.2 * h, wall_x=wall_x)
+        if packing.max_overlap > 0.2 * h:
+            raise InputError(
+                f"{where} cam_fraction = {layer.cam_fraction:g} cannot be reached with non-overlapping "
+                f"spheres of diameters {layer.diameters_um} µm: the packing jammed at "
+                f"{packing.nonoverlap_fraction():.3f}; lower cam_fraction or use a broader / multimodal "
+                f"size distribution")
+        cam = voxelize_spheres(packing, shape, h)
+        got = cam.mean()
+        if abs(got - layer.cam_fraction) > FRACTION_TOL:
+            raise InputError(f"{where} cam_fraction = {layer.cam_fraction:g}: voxelised packing has "
+                             f"{got:.4f} (particles too coarse for {h:g} µm voxels?)")
+    labels = np.full(shape, Phase.SE, np.uint8)
+    labels[cam] = Phase.CAM
+    avail = ~cam
+    n_binder = int(round(layer.binder_ratio * cam.sum()))
+    if n_binder:
+        binder = fill.binder_menisci(avail, packing, h, n_binder, rng)
+        labels[binder] = Phase.BINDER
+        avail &= ~binder
+    n_void = int(round(layer.void_fraction * n))
+    if n_void > avail.sum():
+        raise InputError(f"{where} void_fraction = {layer.void_fraction:g} does not fit beside CAM and binder "
+                         f"(at most {avail.sum() / n:.3f})")
+    if layer.se == "complement":
+        if n_void:
+            labels[fill.void_blobs(avail, n_void, layer.void_size_um / h, rng)] = Phase.VOID
+    else:
+        se = fill.se_grains(avail, int(avail.sum()) - n_void, layer.se_particle_um / h, rng)
+        labels[avail & ~se] = Phase.VOID
+    return labels
+
+
+def _layer_image(layer, shape, h, seed, wall_x, where) -> np.ndarray:
+    """Cached full-size layer image (rank 0 computes; the cache file is shared)."""
+    key = digest({"v": GENERATOR_VERSION, "layer": dataclasses.asdict(layer), "shape": shape, "h": h,
+                  "seed": seed, "wall_x": wall_x})
+    path = cache_dir("layers") / f"{key}.npy"
+    if path.exists():
+        return np.load(path)
+    labels = generate_layer(layer, shape, h, seed, wall_x, where)
+    from fem_assb.io.atomic import atomic_write_bytes
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, labels)
+    atomic_write_bytes(path, buf.getvalue())
+    return labels
+
+
+def generate(cfg, separator_um: float = 0.0, where: str = "[structure]") -> Structure:
+    """Build the composite image described by a StructureConfig (serial; call on one rank)."""
+    from fem_assb.microstructure.analysis import volume_fractions
+
+    h = cfg.voxel_um
+    meta: dict = {"generator_version": GENERATOR_VERSION, "seed": cfg.seed}
+    if cfg.image is not None:
+        from fem_assb.microstructure.imageio import read_image
+
+        labels = read_image(cfg.image, cfg.image_labels, cfg.image_shape, cfg.image_dtype, where)
+        meta["source"] = str(cfg.image)
+    else:
+        shape = grid_shape(cfg.size_um, h)
+        bounds = np.round(np.cumsum([0.0] + [la.thickness_fraction for la in cfg.layers]) * shape[0]).astype(int)
+        parts, meta["layers"] = [], []
+        for k, layer in enumerate(cfg.layers):
+            wall = cfg.cc_wall and k == len(cfg.layers) - 1
+            full = _layer_image(layer, shape, h, cfg.seed + 7919 * k, wall, f"{where[:-1]}.layers.{k + 1}]")
+            part = full[bounds[k]:bounds[k + 1]]
+            parts.append(part)
+            meta["layers"].append({"x_voxels": [int(bounds[k]), int(bounds[k + 1])],
+                                   "cam_fraction_target": layer.cam_fraction,
+                                   "fractions_full_layer": volume_fractions(full)})
+        labels = np.concatenate(parts, axis=0)
+    if cfg.channel is not None and cfg.channel.radius_um > 0:
+        labels = modify.add_channel(labels, h, cfg.channel.radius_um, cfg.channel.position)
+    if cfg.reverse:
+        labels = labels[::-1].copy()
+    if cfg.duplicate_x > 1:
+        labels = np.concatenate([labels] * cfg.duplicate_x, axis=0)
+    crop = int(round(cfg.cc_crop_um / h))
+    if cfg.cc_contact_target is not None:
+        crop, _ = modify.crop_to_contact(labels, cfg.cc_contact_target, labels.shape[0] // 4)
+    if crop:
+        if crop >= labels.shape[0]:
+            raise InputError(f"{where} cc_crop_um = {cfg.cc_crop_um:g} removes the whole composite")
+        labels = labels[: labels.shape[0] - crop].copy()
+    meta["cc_crop_voxels"] = crop
+    meta["cc_contact_ratio"] = modify.cc_contact_ratio(labels)
+    if cfg.delamination_fraction > 0:
+        rng = np.random.default_rng(cfg.seed + 104729)
+        labels, got = modify.delaminate(labels, h, cfg.delamination_fraction, cfg.delamination_patch_um, rng)
+        meta["passivated_fraction"] = got
+    meta["volume_fractions"] = volume_fractions(labels)
+    sep = cfg.separator_um if cfg.separator_um is not None else separator_um
+    return Structure(labels=labels, voxel_um=h, separator_um=float(sep), meta=meta)
+
+
+def build_structure(cfg, separator_um: float = 0.0, where: str = "[structure]", comm=None) -> Structure:
+    """Generate on rank 0 (cached by content hash) and share through the cache file."""
+    from fem_assb.parallel import comm as world
+
+    comm = comm or world
+    key = digest({"v": GENERATOR_VERSION, "cfg": dataclasses.asdict(cfg), "sep": separator_um})
+    path = cache_dir("structures") / f"{key}.npy"
+    err = None
+    if comm.rank == 0 and not path.exists():
+        try:
+            log(f"generating structure {cfg.size_um} µm at {cfg.voxel_um:g} µm voxels ...")
+            generate(cfg, separator_um, where).save(path)
+        except InputError as e:
+            err = str(e)
+    err = comm.bcast(err, root=0)
+    if err:
+        raise InputError(err)
+    return Structure.load(path)

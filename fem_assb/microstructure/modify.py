@@ -1,0 +1,90 @@
+"""Design modifications of a composite image: channels, current-collector cropping,
+delamination (passivated CAM|SE interface)."""
+from __future__ import annotations
+
+import numpy as np
+
+from fem_assb.phases import Phase
+
+SE_LIKE = (Phase.SE, Phase.SE_PASSIVE, Phase.SEPARATOR)
+
+
+def add_channel(labels: np.ndarray, h: float, radius_um: float, position: str) -> np.ndarray:
+    """SE cylinder along x: voxels whose (y, z) centre lies within `radius_um` of the axis."""
+    ny, nz = labels.shape[1:]
+    y = (np.arange(ny) + 0.5) * h
+    z = (np.arange(nz) + 0.5) * h
+    if position == "center":
+        y, z = y - ny * h / 2, z - nz * h / 2
+    disk = y[:, None] ** 2 + z[None, :] ** 2 < radius_um ** 2
+    out = labels.copy()
+    out[:, disk] = Phase.SE
+    return out
+
+
+def cc_contact_ratio(labels: np.ndarray) -> float:
+    """A_C/A_CC: share of the current-collector face (x = L) covered by CAM voxels."""
+    return float(np.mean(labels[-1] == Phase.CAM))
+
+
+def crop_to_contact(labels: np.ndarray, target: float, max_crop: int) -> tuple[int, float]:
+    """Number of voxel layers to crop at x = L so that A_C/A_CC is closest to `target`."""
+    ratios = np.mean(labels[::-1][: max_crop + 1] == Phase.CAM, axis=(1, 2))
+    k = int(np.argmin(np.abs(ratios - target)))
+    return k, float(ratios[k])
+
+
+def interface_faces_per_voxel(labels: np.ndarray) -> np.ndarray:
+    """For every voxel, the number of its 6 faces shared with a CAM voxel."""
+    cam = labels == Phase.CAM
+    count = np.zeros(labels.shape, np.int8)
+    for ax in range(3):
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[ax], hi[ax] = slice(0, -1), slice(1, None)
+        count[tuple(lo)] += cam[tuple(hi)]
+        count[tuple(hi)] += cam[tuple(lo)]
+    return count
+
+
+def delaminate(labels: np.ndarray, h: float, fraction: float, patch_um: float,
+               rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Passivate `fraction` of the CAM|SE interface in random surface patches.
+
+    SE voxels touching CAM inside a patch become SE_PASSIVE: they conduct like SE (the SE
+    network is unchanged) but their faces with CAM transfer no Li. Patches of radius
+    `patch_um / 2` are centred on random interface voxels until the passivated face count
+    reaches the target; the last patch is filled nearest-first to hit it to one voxel.
+    Returns the new labels and the passivated fraction reached.
+    """
+    faces = interface_faces_per_voxel(labels) * (labels == Phase.SE)
+    cand = np.flatnonzero(faces)
+    w = faces.ravel()[cand].astype(np.int64)
+    total = int(w.sum())
+    target = int(round(fraction * total))
+    if target == 0 or total == 0:
+        return labels.copy(), 0.0
+    pts = (np.stack(np.unravel_index(cand, labels.shape), 1) + 0.5) * h
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(pts)
+    passive = np.zeros(cand.size, bool)
+    done = 0
+    order = rng.permutation(cand.size)
+    for centre in order:
+        if passive[centre]:
+            continue
+        near = np.array(tree.query_ball_point(pts[centre], patch_um / 2.0), dtype=np.int64)
+        near = near[~passive[near]]
+        near = near[np.argsort(np.linalg.norm(pts[near] - pts[centre], axis=1), kind="stable")]
+        cum = done + np.cumsum(w[near])
+        n_take = int(np.searchsorted(cum, target, side="left")) + 1
+        take = near[:n_take]
+        passive[take] = True
+        done += int(w[take].sum())
+        if done >= target:
+            break
+    out = labels.copy()
+    flat = out.ravel()
+    flat[cand[passive]] = Phase.SE_PASSIVE
+    return out, done / total
