@@ -12,7 +12,7 @@ import sys
 from fem_assb import __version__
 from fem_assb.errors import InputError, SolverError
 
-COMMANDS = ("info", "materials", "check")
+COMMANDS = ("info", "materials", "check", "structure", "mesh")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -71,6 +71,7 @@ class TaggedMesh:
         self.mesh.name = "mesh"
         self.cell_tags.name = "cell_tags"
         self.facet_tags.name = "facet_tags"
+        counts = self.counts_cache  # collective: every rank
         self.mesh.topology.create_connectivity(2, 3)
         with XDMFFile(self.comm, str(path), "w") as f:
             f.write_mesh(self.mesh)
@@ -79,11 +80,12 @@ class TaggedMesh:
         if self.comm.rank == 0:
             from fem_assb.io.atomic import atomic_write_json
 
-            atomic_write_json(path.with_suffix(".json"), {**self.info, "counts": self.counts_cache})
+            atomic_write_json(path.with_suffix(".json"), {**self.info, "counts": counts})
         self.comm.barrier()
 
     @property
     def counts_cache(self):
+        """`counts()` computed once (collective on first use)."""
         if not hasattr(self, "_counts"):
             self._counts = self.counts()
         return self._counts

@@ -29,31 +29,47 @@ def grid_shape(size_um, h) -> tuple[int, int, int]:
     return tuple(max(1, int(round(s / h))) for s in size_um)
 
 
-def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) -> np.ndarray:
-    """A homogeneous random composite of `shape` voxels (labels)."""
-    rng = np.random.default_rng(seed)
-    box = np.array(shape, float) * h
-    n = int(np.prod(shape))
+def pack_layer(layer, shape, h: float, rng: np.random.Generator, wall_x: bool, where: str):
+    """The CAM sphere packing of a layer (None without CAM); InputError if unreachable."""
     if layer.cam_fraction > KEPLER:
         raise InputError(f"{where} cam_fraction = {layer.cam_fraction:g} exceeds the densest sphere "
                          f"packing ({KEPLER:.4f}): no non-overlapping packing exists")
+    if layer.cam_fraction == 0:
+        return None
+    if min(layer.diameters_um) < 2 * h:
+        raise InputError(f"{where} diameters_um: {min(layer.diameters_um):g} µm spans fewer than 2 voxels "
+                         f"of {h:g} µm: accepted diameters ≥ {2 * h:g} µm")
+    box = np.array(shape, float) * h
+    radii = sample_radii(layer.cam_fraction, box, layer.diameters_um, layer.number_ratio,
+                         layer.diameter_spread, rng)
+    packing = pack_spheres(radii, box, rng, tol=0.2 * h, wall_x=wall_x)
+    if packing.max_overlap > 0.2 * h:
+        raise InputError(
+            f"{where} cam_fraction = {layer.cam_fraction:g} cannot be reached with non-overlapping "
+            f"spheres of diameters {layer.diameters_um} µm: the packing jammed at "
+            f"{packing.reachable_fraction(0.2 * h, rng):.3f}; lower cam_fraction or use a broader / multimodal "
+            f"size distribution")
+    return packing
+
+
+def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) -> np.ndarray:
+    """A homogeneous random composite of `shape` voxels (labels)."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    packing = pack_layer(layer, shape, h, rng, wall_x, where)
     cam = np.zeros(shape, bool)
-    packing = None
-    if layer.cam_fraction > 0:
-        if min(layer.diameters_um) < 2 * h:
-            raise InputError(f"{where} diameters_um: {min(layer.diameters_um):g} µm spans fewer than 2 voxels "
-                             f"of {h:g} µm: accepted diameters ≥ {2 * h:g} µm")
-        radii = sample_radii(layer.cam_fraction, box, layer.diameters_um, layer.number_ratio,
-                             layer.diameter_spread, rng)
-        packing = pack_spheres(radii, box, rng, tol=0.2 * h, wall_x=wall_x)
-        if packing.max_overlap > 0.2 * h:
-            raise InputError(
-                f"{where} cam_fraction = {layer.cam_fraction:g} cannot be reached with non-overlapping "
-                f"spheres of diameters {layer.diameters_um} µm: the packing jammed at "
-                f"{packing.nonoverlap_fraction():.3f}; lower cam_fraction or use a broader / multimodal "
-                f"size distribution")
+    if packing is not None:
         cam = voxelize_spheres(packing, shape, h)
         got = cam.mean()
+        for _ in range(4):  # calibrate radii so the voxel fraction (not the analytic one) hits the target
+            if abs(got - layer.cam_fraction) <= 0.2 * FRACTION_TOL:
+                break
+            radii = packing.radii * (layer.cam_fraction / got) ** (1.0 / 3.0)
+            packing = pack_spheres(radii, packing.box, rng, tol=0.2 * h, wall_x=wall_x, start=packing.centers)
+            if packing.max_overlap > 0.2 * h:
+                break
+            cam = voxelize_spheres(packing, shape, h)
+            got = cam.mean()
         if abs(got - layer.cam_fraction) > FRACTION_TOL:
             raise InputError(f"{where} cam_fraction = {layer.cam_fraction:g}: voxelised packing has "
                              f"{got:.4f} (particles too coarse for {h:g} µm voxels?)")
@@ -112,7 +128,7 @@ def generate(cfg, separator_um: float = 0.0, where: str = "[structure]") -> Stru
         parts, meta["layers"] = [], []
         for k, layer in enumerate(cfg.layers):
             wall = cfg.cc_wall and k == len(cfg.layers) - 1
-            full = _layer_image(layer, shape, h, cfg.seed + 7919 * k, wall, f"{where[:-1]}.layers.{k + 1}]")
+            full = _layer_image(layer, shape, h, layer_seed(cfg, k), wall, f"{where[:-1]}.layers.{k + 1}]")
             part = full[bounds[k]:bounds[k + 1]]
             parts.append(part)
             meta["layers"].append({"x_voxels": [int(bounds[k]), int(bounds[k + 1])],
@@ -141,6 +157,10 @@ def generate(cfg, separator_um: float = 0.0, where: str = "[structure]") -> Stru
     meta["volume_fractions"] = volume_fractions(labels)
     sep = cfg.separator_um if cfg.separator_um is not None else separator_um
     return Structure(labels=labels, voxel_um=h, separator_um=float(sep), meta=meta)
+
+
+def layer_seed(cfg, k: int) -> int:
+    return cfg.seed + 7919 * k
 
 
 def build_structure(cfg, separator_um: float = 0.0, where: str = "[structure]", comm=None) -> Structure:

@@ -34,13 +34,14 @@ class SpherePacking:
         """Analytic volume fraction (spheres cut by walls not corrected)."""
         return float(np.sum(4.0 / 3.0 * np.pi * self.radii ** 3) / np.prod(self.box))
 
-    def nonoverlap_fraction(self) -> float:
-        """Fraction after scaling radii down until no pair overlaps (what was truly reached)."""
-        i, j, d = _pairs(self.centers, self.radii, self.box, self.wall_x, 0.0)
-        if len(i) == 0:
-            return self.fraction
-        s = min(1.0, float(np.min(d / (self.radii[i] + self.radii[j]))))
-        return self.fraction * s ** 3
+    def reachable_fraction(self, tol: float, rng: np.random.Generator) -> float:
+        """The largest fraction this jammed packing relaxes to without overlap: radii are
+        shrunk in 1 % steps and re-relaxed from the jammed positions until they fit."""
+        packing, scale = self, 1.0
+        while packing.max_overlap > tol and scale > 0.5:
+            scale *= 0.99
+            packing = pack_spheres(self.radii * scale, self.box, rng, tol, self.wall_x, 3000, packing.centers)
+        return self.fraction * scale ** 3
 
 
 def sample_radii(target_fraction: float, box, diameters, number_ratio, spread: float,
@@ -90,14 +91,18 @@ def _pairs(x, rad, box, wall_x, skin):
 
 
 def pack_spheres(radii: np.ndarray, box, rng: np.random.Generator, tol: float,
-                 wall_x: bool = False, max_iter: int = 30000) -> SpherePacking:
-    """Place spheres of the given radii without overlap (to within `tol` µm) by FIRE."""
+                 wall_x: bool = False, max_iter: int = 30000, start: np.ndarray | None = None) -> SpherePacking:
+    """Place spheres of the given radii without overlap (to within `tol` µm) by FIRE,
+    from random positions or from `start`."""
     box = np.asarray(box, float)
     n = len(radii)
     per = _period(box, wall_x)
-    x = rng.random((n, 3)) * box
-    if wall_x:
-        x[:, 0] = radii + rng.random(n) * np.maximum(box[0] - 2 * radii, 0.0)
+    if start is not None:
+        x = np.array(start, float)
+    else:
+        x = rng.random((n, 3)) * box
+        if wall_x:
+            x[:, 0] = radii + rng.random(n) * np.maximum(box[0] - 2 * radii, 0.0)
     r0 = float(np.median(radii))
     m = (radii / r0) ** 3  # mass ∝ volume: small particles move more
     vel = np.zeros_like(x)

@@ -1,0 +1,76 @@
+"""Scenario → structure → tagged mesh, with the gmsh meshes cached as XDMF.
+
+Voxel meshes are rebuilt from the cached label image (1 byte per voxel; a rebuild is as fast
+as reading an XDMF mesh); gmsh meshes are expensive and are cached under
+`.cache/fem_assb/meshes/<hash>.xdmf`, readable with `TaggedMesh.read`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from fem_assb.cache import cache_dir, digest
+from fem_assb.errors import InputError
+from fem_assb.mesh.tagged import TaggedMesh
+from fem_assb.parallel import log
+
+
+def voxel_mesh(structure, mesh_cfg, phases=None, comm=None) -> TaggedMesh:
+    from fem_assb.mesh.voxel import build_hex_mesh
+    from fem_assb.microstructure.coarsen import coarsen
+
+    labels = coarsen(structure.labels, mesh_cfg.coarsen)
+    tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
+                        mesh_cfg.separator_growth, phases, comm)
+    tm.info["coarsen"] = mesh_cfg.coarsen
+    return tm
+
+
+def gmsh_mesh(cfg, separator_um: float, mesh_cfg, where: str, comm=None) -> TaggedMesh:
+    """Tetrahedral mesh of a single-layer sphere packing (same spheres as the voxel image)."""
+    from fem_assb.mesh.gmsh_spheres import build_gmsh_mesh
+    from fem_assb.microstructure.generate import grid_shape, layer_seed, pack_layer
+    from mpi4py import MPI
+
+    comm = comm or MPI.COMM_WORLD
+    layer = cfg.layers[0]
+    unsupported = [k for k, bad in [
+        ("image", cfg.image is not None), ("layers", len(cfg.layers) != 1),
+        ("void_fraction", layer.void_fraction > 0), ("binder_ratio", layer.binder_ratio > 0),
+        ("delamination_fraction", cfg.delamination_fraction > 0), ("cc_wall", cfg.cc_wall),
+        ("cc_crop_um", cfg.cc_crop_um > 0 or cfg.cc_contact_target is not None),
+        ("reverse", cfg.reverse), ("duplicate_x", cfg.duplicate_x > 1)] if bad]
+    if unsupported:
+        raise InputError(f"{where} {unsupported[0]}: mesh.kind = 'gmsh' supports one sphere-packing layer "
+                         f"(with an optional channel) only; use mesh.kind = 'voxel'")
+    size = mesh_cfg.gmsh_size_um or cfg.voxel_um
+    key = digest({"cfg": dataclasses.asdict(cfg), "sep": separator_um, "size": size, "v": 1})
+    path = cache_dir("meshes") / f"{key}.xdmf"
+    if path.exists() and path.with_suffix(".json").exists():
+        return TaggedMesh.read(path, comm)
+    shape = grid_shape(cfg.size_um, cfg.voxel_um)
+    packing = None
+    if comm.rank == 0:
+        packing = pack_layer(layer, shape, cfg.voxel_um, np.random.default_rng(layer_seed(cfg, 0)), False,
+                             f"{where[:-1]}.layers.1]")
+    packing = comm.bcast(packing, root=0)
+    box = np.array(shape) * cfg.voxel_um
+    log(f"meshing {len(packing.radii)} spheres with gmsh (element size {size:g} µm) ...")
+    tm = build_gmsh_mesh(packing.centers, packing.radii, box, separator_um, cfg.channel, size,
+                         0.25 * cfg.voxel_um, comm)
+    tm.write(path)
+    return tm
+
+
+def scenario_mesh(sc, phases=None, comm=None):
+    """(Structure, TaggedMesh) of a scenario; the separator defaults to the material set's."""
+    from fem_assb.materials.library import resolve
+    from fem_assb.microstructure.generate import build_structure
+
+    mats = resolve(sc.materials)
+    sep = sc.structure.separator_um if sc.structure.separator_um is not None else mats.separator_um
+    structure = build_structure(sc.structure, sep, comm=comm)
+    if sc.mesh.kind == "gmsh":
+        return structure, gmsh_mesh(sc.structure, sep, sc.mesh, "[structure]", comm)
+    return structure, voxel_mesh(structure, sc.mesh, phases, comm)

@@ -1,0 +1,136 @@
+"""Microstructure generation: fractions hit, reproducibility, fillers, design modifications."""
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from fem_assb.config.scenario import ChannelConfig, LayerConfig, StructureConfig
+from fem_assb.errors import InputError
+from fem_assb.materials import material_set
+from fem_assb.microstructure.analysis import percolation, theoretical_capacity, volume_fractions
+from fem_assb.microstructure.generate import generate, generate_layer, pack_layer
+from fem_assb.phases import Phase
+
+BIMODAL = dict(diameters_um=[10.0, 3.5], number_ratio=[1.0, 8.2])  # ≈ 75:25 by volume
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEM_ASSB_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("cam, dist", [(0.40, {}), (0.55, {}), (0.70, BIMODAL)])
+def test_fractions_within_one_point_on_100_cubed(cam, dist):
+    cfg = StructureConfig(size_um=[100, 100, 100], voxel_um=1.0, seed=11,
+                          layers=[LayerConfig(cam_fraction=cam, void_fraction=0.15, **dist)])
+    vf = volume_fractions(generate(cfg).labels)
+    assert abs(vf["CAM"] - cam) < 0.01 and abs(vf["void"] - 0.15) < 0.01
+    assert abs(vf["SE"] - (0.85 - cam)) < 0.01
+
+
+def test_seeded_generation_is_bit_identical_and_seed_matters():
+    cfg = StructureConfig(size_um=[40, 30, 30], voxel_um=1.0, seed=5, delamination_fraction=0.3,
+                          layers=[LayerConfig(cam_fraction=0.5, void_fraction=0.1, binder_ratio=0.1,
+                                              diameters_um=[6.0])])
+    a, b = generate(cfg).labels, generate(cfg).labels
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, generate(dataclasses.replace(cfg, seed=6)).labels)
+
+
+def test_unreachable_fraction_reports_what_was_reached():
+    layer = LayerConfig(cam_fraction=0.70, diameters_um=[8.0])  # monodisperse jams near 64 %
+    with pytest.raises(InputError, match=r"cannot be reached.*jammed at 0\.6"):
+        pack_layer(layer, (40, 40, 40), 1.0, np.random.default_rng(0), False, "[structure.layers.1]")
+    with pytest.raises(InputError, match="exceeds the densest sphere packing"):
+        pack_layer(dataclasses.replace(layer, cam_fraction=0.8), (40, 40, 40), 1.0,
+                   np.random.default_rng(0), False, "[structure.layers.1]")
+
+
+def test_voids_are_blobs_not_noise():
+    labels = generate_layer(LayerConfig(cam_fraction=0.5, void_fraction=0.15, void_size_um=4.0,
+                                        diameters_um=[8.0]), (60, 60, 60), 1.0, 3, False, "w")
+    void = labels == Phase.VOID
+    _, n = ndimage.label(void)
+    assert void.sum() / n > 20  # mean blob volume in voxels; salt-and-pepper noise gives ≈ 1
+
+
+def test_binder_ratio_and_meniscus_placement():
+    layer = LayerConfig(cam_fraction=0.55, binder_ratio=0.1, diameters_um=[8.0])
+    labels = generate_layer(layer, (50, 50, 50), 1.0, 4, False, "w")
+    n_cam, n_b = np.sum(labels == Phase.CAM), np.sum(labels == Phase.BINDER)
+    assert n_b == round(0.1 * n_cam)
+    # menisci sit where two particles nearly touch: binder voxels are next to CAM
+    near_cam = ndimage.binary_dilation(labels == Phase.CAM)
+    assert np.mean(near_cam[labels == Phase.BINDER]) > 0.9
+    # and much closer to two particle surfaces than the average pore voxel (a meniscus at contacts)
+    from scipy.spatial import cKDTree
+
+    packing = pack_layer(layer, (50, 50, 50), 1.0, np.random.default_rng(4), False, "w")
+    tree = cKDTree(packing.centers, boxsize=packing.box)
+
+    def two_surfaces(mask):
+        pts = np.argwhere(mask) + 0.5
+        d, i = tree.query(pts, k=8)
+        s = np.sort(d - packing.radii[i], axis=1)
+        return s[:, 0] + s[:, 1]
+
+    binder = two_surfaces(labels == Phase.BINDER)
+    pore = two_surfaces(labels == Phase.SE)
+    assert binder.max() <= np.percentile(pore, 5) and binder.mean() < 0.4 * pore.mean()
+
+
+def test_se_grains_mode_fills_exactly():
+    labels = generate_layer(LayerConfig(cam_fraction=0.5, void_fraction=0.1, se="particles",
+                                        diameters_um=[8.0]), (50, 50, 50), 1.0, 2, False, "w")
+    vf = volume_fractions(labels)
+    assert abs(vf["void"] - 0.1) < 1e-4 and abs(vf["CAM"] - 0.5) < 0.005
+
+
+def test_perforated_capacity_ratio_seed001_fig3():
+    base = StructureConfig(size_um=[106, 60, 60], voxel_um=2.0, seed=1,
+                           layers=[LayerConfig(cam_fraction=0.65, diameters_um=[8.0], diameter_spread=0.2)])
+    cam = material_set("nmc811_li6ps5cl_li").cam
+    c0 = theoretical_capacity(generate(base).labels, 2.0, cam)
+    perforated = generate(dataclasses.replace(base, channel=ChannelConfig(radius_um=36.0, position="corner")))
+    ratio = theoretical_capacity(perforated.labels, 2.0, cam) / c0
+    assert ratio == pytest.approx(0.72, abs=0.01)
+    assert c0 == pytest.approx(6.97, rel=0.02)  # ≈ 7 mAh/cm² (seed 001 §2.2)
+    assert np.all(perforated.labels[:, 0, 0] == Phase.SE)  # the channel axis is SE all along x
+
+
+def test_layers_stack_share_particles_and_reverse():
+    l60 = LayerConfig(cam_fraction=0.60, diameters_um=[8.0], diameter_spread=0.2)
+    l70 = LayerConfig(cam_fraction=0.70, **BIMODAL)
+    mk = lambda f, rev=False: generate(StructureConfig(  # noqa: E731
+        size_um=[50, 30, 30], voxel_um=1.0, seed=3, reverse=rev,
+        layers=[dataclasses.replace(l60, thickness_fraction=f), dataclasses.replace(l70, thickness_fraction=1 - f)]))
+    a, b = mk(0.4), mk(0.6)
+    assert np.array_equal(a.labels[:20], b.labels[:20])  # same L60 particles near the separator
+    assert np.array_equal(a.labels[30:], b.labels[30:])  # same L70 particles near the collector
+    prof = np.mean(a.labels == Phase.CAM, axis=(1, 2))
+    assert prof[:20].mean() == pytest.approx(0.60, abs=0.03) and prof[20:].mean() == pytest.approx(0.70, abs=0.03)
+    assert np.array_equal(mk(0.4, rev=True).labels, a.labels[::-1])
+
+
+def test_cc_contact_cropping_with_wall():
+    cfg = StructureConfig(size_um=[40, 40, 40], voxel_um=1.0, seed=2, cc_wall=True,
+                          layers=[LayerConfig(cam_fraction=0.46, diameters_um=[10.0])])
+    plain = generate(cfg)
+    assert plain.meta["cc_contact_ratio"] < 0.2  # spheres pressed on a flat collector touch it little
+    cropped = generate(dataclasses.replace(cfg, cc_contact_target=0.30))
+    assert cropped.meta["cc_contact_ratio"] == pytest.approx(0.30, abs=0.05)
+    assert cropped.labels.shape[0] == 40 - cropped.meta["cc_crop_voxels"] > 30
+
+
+def test_delamination_keeps_se_network():
+    cfg = StructureConfig(size_um=[40, 30, 30], voxel_um=1.0, seed=4,
+                          layers=[LayerConfig(cam_fraction=0.5, diameters_um=[6.0])])
+    ref = generate(cfg)
+    for frac in (0.25, 0.75):
+        d = generate(dataclasses.replace(cfg, delamination_fraction=frac))
+        assert d.meta["passivated_fraction"] == pytest.approx(frac, abs=0.002)
+        se = (Phase.SE, Phase.SE_PASSIVE)
+        assert volume_fractions(d.labels)["SE"] == volume_fractions(ref.labels)["SE"]
+        assert percolation(d.labels, se) == percolation(ref.labels, se)
+        assert np.array_equal(d.labels == Phase.CAM, ref.labels == Phase.CAM)
