@@ -12,7 +12,9 @@ import sys
 from fem_assb import __version__
 from fem_assb.errors import InputError, SolverError
 
-COMMANDS = ("info", "materials", "check", "structure", "mesh")
+#: commands registered by another command's module
+MODULES = {"estimate-current": "conductivity"}
+COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"fem_assb {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        importlib.import_module(f"fem_assb.cli.{name.replace('-', '_')}").register(sub)
+    for module in dict.fromkeys(MODULES.get(c, c) for c in COMMANDS):
+        importlib.import_module(f"fem_assb.cli.{module}").register(sub)
     return p
 
 

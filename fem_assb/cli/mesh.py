@@ -40,7 +40,7 @@ def run(args):
 
         if args.separator_um < 0 or args.coarsen < 1:
             raise InputError("--separator-um must be ≥ 0 and --coarsen ≥ 1")
-        labels, h = load_image(args)
+        labels, h = load_image(args, args.input)
         tm = voxel_mesh(Structure(labels, h, args.separator_um), MeshConfig(coarsen=args.coarsen))
     tm.write(args.output)
     c = tm.counts_cache

@@ -48,7 +48,7 @@ def _image_args(p):
     p.add_argument("--dtype", default="uint8", help="dtype of a .raw image (default uint8)")
 
 
-def load_image(args):
+def load_image(args, path=None):
     """(labels, voxel size in µm) from the image arguments; InputError on bad input."""
     from pathlib import Path
 
@@ -62,10 +62,11 @@ def load_image(args):
             shape = tuple(int(v) for v in args.shape.split(","))
         except ValueError:
             raise InputError(f"--shape '{args.shape}': expected three integers nx,ny,nz") from None
-    labels = read_image(args.image, args.labels, shape, args.dtype)
+    path = path or args.image
+    labels = read_image(path, args.labels, shape, args.dtype)
     h = args.voxel_size
-    if h is None and Path(sidecar(args.image)).is_file():
-        h = json.loads(Path(sidecar(args.image)).read_text())["voxel_um"]
+    if h is None and Path(sidecar(path)).is_file():
+        h = json.loads(Path(sidecar(path)).read_text())["voxel_um"]
     if h is None:
         raise InputError("--voxel-size is required (µm per voxel) for images without a .json sidecar")
     if not h > 0:

@@ -2,8 +2,8 @@
 
 The composite box, the spheres (with their periodic images, since the packings are periodic)
 and optionally an SE channel cylinder and the separator box are fragmented into one conformal
-geometry; every volume is classified by its centre of mass (separator, channel → SE, inside a
-sphere → CAM, else SE). Element size is `size` at particle surfaces, growing to 2.5 × size
+geometry; every piece is classified by the inputs it came from (separator box; channel → SE; a
+sphere → CAM; else SE). Element size is `size` at particle surfaces, growing to 2.5 × size
 away from them. Meshing runs on rank 0 (its memory grows with the mesh); DOLFINx then
 distributes the mesh. Facet tags come from the same `tag_facets` as voxel meshes.
 
@@ -80,29 +80,32 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
         gmsh.option.setNumber("General.Terminal", 0)
         gmsh.model.add("packing")
         occ = gmsh.model.occ
-        tools = [(3, occ.addBox(separator_um, 0, 0, box[0], box[1], box[2]))]
+        comp = occ.addBox(separator_um, 0, 0, box[0], box[1], box[2])
+        boxes = [(3, comp)]
         if separator_um > 0:
-            tools.append((3, occ.addBox(0, 0, 0, separator_um, box[1], box[2])))
-        objs = [(3, occ.addSphere(*c, r)) for c, r in zip(cs, rs)]
+            boxes.append((3, occ.addBox(0, 0, 0, separator_um, box[1], box[2])))
+        spheres = [(3, occ.addSphere(*c, r)) for c, r in zip(cs, rs)]
+        cyl = []
         if channel is not None and channel.radius_um > 0:
             y0, z0 = (0.0, 0.0) if channel.position == "corner" else (box[1] / 2, box[2] / 2)
-            objs.append((3, occ.addCylinder(separator_um, y0, z0, box[0], 0, 0, channel.radius_um)))
-        occ.fragment(tools, objs)
+            cyl = [(3, occ.addCylinder(separator_um, y0, z0, box[0], 0, 0, channel.radius_um))]
+        _, parent_map = occ.fragment(boxes, spheres + cyl)
         occ.synchronize()
-        length = separator_um + box[0]
+        # classify every piece by the inputs it came from (objects first, then tools)
+        children = [{t for _, t in m} for m in parent_map]
+        in_comp = children[0]
+        in_sep = children[1] if separator_um > 0 else set()
+        in_sphere = set().union(*children[len(boxes):len(boxes) + len(spheres)]) if spheres else set()
+        in_cyl = children[-1] if cyl else set()
         groups = {p: [] for p in Phase}
-        for dim, tag in gmsh.model.getEntities(3):
-            x, y, z = occ.getCenterOfMass(dim, tag)
-            if not (0 <= x <= length and 0 <= y <= box[1] and 0 <= z <= box[2]):
-                occ.remove([(dim, tag)], recursive=True)
-                continue
-            if x < separator_um:
+        for _, tag in gmsh.model.getEntities(3):
+            if tag in in_sep:
                 groups[Phase.SEPARATOR].append(tag)
-            elif channel is not None and channel.radius_um > 0 and (
-                    (y - (0 if channel.position == "corner" else box[1] / 2)) ** 2
-                    + (z - (0 if channel.position == "corner" else box[2] / 2)) ** 2 < channel.radius_um ** 2):
+            elif tag not in in_comp:
+                occ.remove([(3, tag)], recursive=True)
+            elif tag in in_cyl:
                 groups[Phase.SE].append(tag)
-            elif np.any(np.sum((cs - [x, y, z]) ** 2, axis=1) < rs ** 2):
+            elif tag in in_sphere:
                 groups[Phase.CAM].append(tag)
             else:
                 groups[Phase.SE].append(tag)
@@ -134,10 +137,10 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
     # phases on owned and ghost cells: owned values from the tags, ghosts by a DG0 scatter
     V = dolfinx.fem.functionspace(mesh, ("DG", 0))
     fn = dolfinx.fem.Function(V)
-    fn.x.array[ct.indices] = ct.values - 1
+    fn.x.array[V.dofmap.list[ct.indices, 0]] = ct.values - 1
     fn.x.scatter_forward()
     n_cells = mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts
-    phase = np.rint(fn.x.array[:n_cells]).astype(np.int32)
+    phase = np.rint(fn.x.array[V.dofmap.list[:n_cells, 0]]).astype(np.int32)
     cell_tags = dolfinx.mesh.meshtags(mesh, 3, np.arange(n_cells, dtype=np.int32), phase)
     ft = tag_facets(mesh, phase, 0.0, info["length_um"] * UM, 1e-3 * size_um * UM)
     return TaggedMesh(mesh, cell_tags, ft, info)

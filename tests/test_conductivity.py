@@ -1,0 +1,213 @@
+"""Effective conductivity: analytic cases, independent face-based reference, 1 vs 2 ranks,
+refined-mesh convergence of the nodal FEM on a sphere, Bruggeman fit, Table 1 estimate."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from mpi4py import MPI
+
+from fem_assb.conductivity.common import estimate_current, fit_modified_bruggeman
+from fem_assb.conductivity.fem import solve_fem_voxels
+from fem_assb.conductivity.fv import solve_fv
+from fem_assb.config.scenario import LayerConfig, StructureConfig
+from fem_assb.microstructure.generate import generate
+from fem_assb.phases import Phase
+
+SOLVERS = [solve_fv, solve_fem_voxels]
+SE_ONLY = {Phase.SE: 100.0, Phase.CAM: 0.0}  # 1 S/cm
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("FEM_ASSB_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_straight_channels(solver):
+    lab = np.full((12, 10, 10), Phase.CAM, np.uint8)
+    lab[:, 2:4, 2:5] = Phase.SE  # two separate channels along x (6 + 4 of 100 columns)
+    lab[:, 6:8, 6:8] = Phase.SE
+    r = solver(lab, 1.0, SE_ONLY)
+    assert r.sigma_eff_rel == pytest.approx(0.10, rel=5e-3) and r.tau_factor == pytest.approx(1.0, rel=5e-3)
+    assert r.percolating_fraction == 1.0 and abs(r.sigma_13) < 1e-8
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_layers_across_x_give_harmonic_mean(solver):
+    lab = np.full((12, 5, 5), Phase.SE, np.uint8)
+    lab[3:7] = Phase.CAM
+    r = solver(lab, 1.0, {Phase.SE: 1.0, Phase.CAM: 0.1})
+    assert r.sigma_eff * 100 == pytest.approx(1.0 / (8 / 12 / 1.0 + 4 / 12 / 0.1), rel=5e-3)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("axis", ["x", "y", "z"])
+def test_homogeneous_block_is_bulk(solver, axis):
+    lab = np.full((6, 5, 4), Phase.SE, np.uint8)
+    r = solver(lab, 0.5, {Phase.SE: 7.0}, axis=axis)
+    assert r.sigma_eff * 100 == pytest.approx(7.0, rel=1e-8) and r.tau_factor == pytest.approx(1.0, rel=1e-8)
+
+
+def test_non_percolating_phase_gives_zero_with_message():
+    lab = np.full((8, 6, 6), Phase.CAM, np.uint8)
+    lab[0:5, 2, 2] = Phase.SE  # dead end from x = 0
+    for solver in SOLVERS:
+        r = solver(lab, 1.0, SE_ONLY)
+        assert r.sigma_eff == 0.0 and "no conducting path" in r.message
+
+
+def test_isolated_clusters_are_removed_not_singular():
+    lab = np.full((8, 6, 6), Phase.CAM, np.uint8)
+    lab[:, 1, 1] = Phase.SE
+    lab[3:5, 4, 4] = Phase.SE  # floating pocket: would make the matrix singular
+    r = solve_fv(lab, 1.0, SE_ONLY)
+    assert r.sigma_eff_rel == pytest.approx(1 / 36) and r.percolating_fraction == pytest.approx(8 / 10)
+
+
+def fv_reference(lab, h, sig_table, U=1.0):
+    """Independent two-point-flux solve with scipy (face conductances, Dirichlet faces at x)."""
+    s = sig_table[lab]
+    n = lab.size
+    idx = np.arange(n).reshape(lab.shape)
+    rows, cols, vals = [], [], []
+    diag = np.zeros(n)
+    for ax in range(3):
+        a = np.take(idx, range(lab.shape[ax] - 1), axis=ax).ravel()
+        b = np.take(idx, range(1, lab.shape[ax]), axis=ax).ravel()
+        sa, sb = s.ravel()[a], s.ravel()[b]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where((sa > 0) & (sb > 0), h * 2 * sa * sb / (sa + sb), 0.0)
+        rows += [a, b]
+        cols += [b, a]
+        vals += [-g, -g]
+        np.add.at(diag, a, g)
+        np.add.at(diag, b, g)
+    g0 = 2 * h * s[0].ravel()
+    gL = 2 * h * s[-1].ravel()
+    diag[idx[0].ravel()] += g0
+    diag[idx[-1].ravel()] += gL
+    A = sp.csr_matrix((np.concatenate(vals + [diag]), (np.concatenate(rows + [np.arange(n)]),
+                                                       np.concatenate(cols + [np.arange(n)]))), shape=(n, n))
+    rhs = np.zeros(n)
+    rhs[idx[0].ravel()] = g0 * U
+    keep = diag > 0
+    phi = np.zeros(n)
+    phi[keep] = spla.spsolve(A[keep][:, keep].tocsc(), rhs[keep])
+    I = np.sum(g0 * (U - phi[idx[0].ravel()]))
+    return I * lab.shape[0] * h / (U * lab.shape[1] * lab.shape[2] * h * h)
+
+
+def packing(seed=3):
+    return generate(StructureConfig(size_um=[24, 16, 16], voxel_um=1.0, seed=seed,
+                                    layers=[LayerConfig(cam_fraction=0.55, void_fraction=0.1,
+                                                        diameters_um=[6.0])])).labels
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_fv_matches_independent_reference_on_packings(seed):
+    lab = packing(seed)
+    table = np.zeros(10)
+    table[Phase.SE], table[Phase.CAM] = 1.0, 1e-2  # CAM conducts a little: every voxel but voids
+    ref = fv_reference(lab, 1e-6, table)
+    r = solve_fv(lab, 1.0, {Phase.SE: 1.0, Phase.CAM: 1e-2})
+    assert r.sigma_eff * 100 == pytest.approx(ref, rel=1e-6)  # far inside the required 1 %
+
+
+def test_fem_connects_through_edges_fv_does_not():
+    lab = np.full((4, 3, 3), Phase.CAM, np.uint8)
+    for i in range(4):
+        lab[i, i % 2, i % 2] = Phase.SE  # a staircase of voxels touching along edges
+    assert solve_fv(lab, 1.0, SE_ONLY).sigma_eff == 0.0
+    assert solve_fem_voxels(lab, 1.0, SE_ONLY).sigma_eff > 0.0
+
+
+def test_contact_resistance_in_series():
+    lab = np.full((10, 3, 3), Phase.SE, np.uint8)
+    lab[5:] = Phase.CAM
+    h, R = 1e-6, 40e-4  # 40 Ω cm²
+    r = solve_fv(lab, 1.0, {Phase.SE: 1.0, Phase.CAM: 2.0}, contact={(Phase.CAM, Phase.SE): R})
+    L = 10 * h
+    assert r.sigma_eff * 100 == pytest.approx(L / (5 * h / 1.0 + R + 5 * h / 2.0), rel=1e-9)
+    with pytest.raises(Exception, match="needs --discretization fv"):
+        solve_fem_voxels(lab, 1.0, {Phase.SE: 1.0}, contact={(Phase.CAM, Phase.SE): R})
+
+
+def _results():
+    lab = packing(5)
+    return [(f.__name__, f(lab, 1.0, {Phase.SE: 1.0, Phase.CAM: 1e-3})) for f in SOLVERS]
+
+
+@pytest.mark.mpi
+def test_two_ranks_match_serial_to_solver_tolerance():
+    """Runs the same solves on 2 ranks and compares with a serial solve in a subprocess."""
+    import json
+    import subprocess
+    import sys
+
+    comm = MPI.COMM_WORLD
+    par = {n: (r.sigma_eff, r.sigma_13) for n, r in _results()}
+    serial = None
+    if comm.rank == 0:
+        code = ("import json; from tests.test_conductivity import _results; "
+                "print(json.dumps({n: (r.sigma_eff, r.sigma_13) for n, r in _results()}))")
+        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("OMPI", "PMIX", "PRTE"))}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                             cwd=str(__import__("pathlib").Path(__file__).parent.parent), check=True)
+        serial = json.loads(out.stdout.strip().splitlines()[-1])
+    serial = comm.bcast(serial, root=0)
+    for name, (s, s13) in serial.items():
+        assert par[name][0] == pytest.approx(s, rel=1e-8)
+        assert par[name][1] == pytest.approx(s13, rel=1e-6, abs=1e-12)
+
+
+def test_fem_refined_mesh_convergence_on_sphere():
+    """σ_eff of an insulating sphere in a conducting box on three gmsh meshes: observed order ≈ 2."""
+    from fem_assb.conductivity.fem import solve_on_mesh
+    from fem_assb.mesh.gmsh_spheres import build_gmsh_mesh
+
+    vals = []
+    for size in (2.0, 1.0, 0.5):
+        tm = build_gmsh_mesh(np.array([[6.0, 6.0, 6.0]]), np.array([3.5]), [12.0, 12.0, 12.0], 0.0, None,
+                             size, 0.0, MPI.COMM_SELF)
+        vals.append(solve_on_mesh(tm, {Phase.SE: 1.0, Phase.CAM: 0.0}).sigma_eff_rel)
+    order = np.log2(abs(vals[0] - vals[1]) / abs(vals[1] - vals[2]))
+    assert 1.5 < order < 3.0, (vals, order)
+    # Maxwell's dilute estimate for an insulating sphere, σ/σ0 = (1 − f)/(1 + f/2), f = 0.104
+    f = 4 / 3 * np.pi * 3.5 ** 3 / 12 ** 3
+    assert vals[-1] == pytest.approx((1 - f) / (1 + f / 2), rel=0.02)
+
+
+def test_modified_bruggeman_fit_recovers_parameters():
+    eps = np.linspace(0.15, 0.5, 8)
+    tau2 = 0.5 * eps ** -1.6
+    g, a = fit_modified_bruggeman(eps, tau2)
+    assert g == pytest.approx(0.5) and a == pytest.approx(1.6)
+
+
+@pytest.mark.parametrize("kappa, nu, tau2, l_um, j_ref, c_ref, j_dec, c_dec", [
+    (3.2e-3, (0.8, 0.2), 10, 300, 0.18, 0.010, 2, 3), (25e-3, (0.8, 0.2), 10, 300, 1.42, 0.074, 2, 3),
+    (3.2e-3, (0.7, 0.3), 4, 140, 1.46, 0.19, 2, 2), (25e-3, (0.7, 0.3), 4, 140, 11.4, 1.46, 1, 2),
+    (3.2e-3, (0.6, 0.4), 1.5, 100, 7.25, 1.5, 2, 1), (25e-3, (0.6, 0.4), 1.5, 100, 56.7, 11.9, 1, 1),
+])
+def test_seed000_table1_to_printed_digits(kappa, nu, tau2, l_um, j_ref, c_ref, j_dec, c_dec):
+    j, c = estimate_current(kappa, nu[1], nu[0], 0.15, tau2, 0.1, l_um, 196, 4.76)
+    assert round(j, j_dec) == j_ref and round(c, c_dec) == c_ref
+
+
+def test_conductivity_cli(tmp_path, cli):
+    import json
+
+    lab = np.full((6, 4, 4), 1, np.uint8)
+    lab[:, 1, 1] = 0
+    np.save(tmp_path / "img.npy", lab)
+    r = cli("conductivity", tmp_path / "img.npy", "--labels", "0=SE,1=CAM", "--voxel-size", "1.0",
+            "--sigma", "SE=0.7e-3,CAM=0", "--json", tmp_path / "c.json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads((tmp_path / "c.json").read_text())
+    assert d["sigma_eff"] == pytest.approx(0.7e-3 / 16) and d["tau_factor"] == pytest.approx(1.0)
+    for key in ("sigma_eff_rel", "volume_fraction", "sigma_13", "sigma_23", "percolating_fraction", "dofs",
+                "iterations", "residual", "wall_time"):
+        assert key in d
+    bad = cli("conductivity", tmp_path / "img.npy", "--labels", "0=SE,1=CAM", "--voxel-size", "1.0",
+              "--sigma", "SE=-1")
+    assert bad.returncode == 2 and "accepted σ ≥ 0" in bad.stderr
