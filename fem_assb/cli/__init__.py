@@ -14,7 +14,7 @@ from fem_assb.errors import InputError, SolverError
 
 #: commands registered by another command's module
 MODULES = {"estimate-current": "conductivity"}
-COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current")
+COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current", "run")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,146 @@
+"""The two field domains of the electrochemical model and the interface that couples them.
+
+Formulation: one tagged parent mesh, split into two submeshes — the SE cells (composite SE,
+passivated coating, separator) for φ_e and the CAM cells for φ_s and c — so no unknown lives
+on the other phase (≈ 45 % fewer unknowns than fields on the whole mesh). Every volume and
+boundary integral is an ordinary form on one submesh.
+
+The CAM|SE interface is coupled node by node: the Butler–Volmer term is integrated with the
+vertex (nodal) rule, so its contribution at an interface vertex depends only on φ_s, x_Li at
+that vertex's CAM dof and φ_e at its SE dof. Each such pair gets the weight Σ_f |f| / n_v over
+the active interface facets f around the vertex. Assembling these pairs directly (model.py)
+avoids DOLFINx 0.9 mixed-domain interior-facet integrals, whose element tensors couple all
+dofs of both cells in every field (≈ 2.5× the nonzeros in tests) and which need an entity-map
+workaround in 0.9. The vertex rule also lets a saturating node shut off its own inflow, and
+being the same in every equation it keeps ∫ I dt = F ΔLi exact.
+
+In parallel each rank handles its owned interface facets; both cells of such a facet are local
+(ghost mode shared_facet), so both dofs of every pair are local (owned or ghost) and partial
+weights of a vertex on several ranks simply add up in assembly. Passivated facets are skipped:
+no current and no Li cross them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fem_assb.mesh.tagged import TaggedMesh, _facet_areas
+from fem_assb.phases import ELECTRON_CONDUCTORS, ION_CONDUCTORS, Facet
+
+#: vertex (nodal, lumped) quadrature for the Li mass and the boundary terms
+LUMPED = {"quadrature_rule": "vertex", "quadrature_degree": 1}
+
+
+@dataclass
+class Domains:
+    tm: TaggedMesh
+    se_mesh: object
+    cam_mesh: object
+    se_to_parent: np.ndarray  # submesh cell → parent cell
+    cam_to_parent: np.ndarray
+    dx_se: object
+    dx_cam: object
+    dx_cam_lumped: object
+    ds_anode: object  # on the SE submesh, x = 0
+    ds_cc: object  # on the CAM submesh, x = L
+    pair_se_vertex: np.ndarray  # interface node pairs: SE-submesh vertex
+    pair_cam_vertex: np.ndarray  # ... and CAM-submesh vertex at the same point
+    pair_weight: np.ndarray  # m², this rank's share of the nodal interface area
+    area_geometric: float  # m², cell cross-section A
+    area_cc: float  # m², CAM facets on the current collector (A_C)
+    area_interface: float  # m², active CAM|SE interface
+    volume_cam: float  # m³
+
+    @property
+    def comm(self):
+        return self.tm.comm
+
+
+def _submesh(tm: TaggedMesh, phases):
+    import dolfinx.mesh
+
+    sub, cell_map, vertex_map, _ = dolfinx.mesh.create_submesh(tm.mesh, 3, tm.cells(*phases))
+    return sub, np.asarray(cell_map, np.int32), np.asarray(vertex_map, np.int32)
+
+
+def _boundary_measure(mesh, x_value: float, tol: float):
+    """ds over the owned exterior facets of `mesh` lying on the plane x = x_value."""
+    import dolfinx.mesh
+    import ufl
+
+    tdim = mesh.topology.dim
+    mesh.topology.create_entities(tdim - 1)
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    ext = dolfinx.mesh.exterior_facet_indices(mesh.topology)
+    ext = ext[ext < mesh.topology.index_map(tdim - 1).size_local]
+    mid = dolfinx.mesh.compute_midpoints(mesh, tdim - 1, ext)[:, 0] if ext.size else np.zeros(0)
+    facets = np.sort(ext[np.abs(mid - x_value) < tol]).astype(np.int32)
+    tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets, np.ones(facets.size, np.int32))
+    return ufl.Measure("ds", domain=mesh, subdomain_data=tags, metadata=LUMPED)(1)
+
+
+def build_domains(tm: TaggedMesh) -> Domains:
+    import ufl
+    from mpi4py import MPI
+
+    from fem_assb.errors import InputError
+
+    mesh = tm.mesh
+    comm = mesh.comm
+    se_mesh, se_to_parent, se_vmap = _submesh(tm, ION_CONDUCTORS)
+    cam_mesh, cam_to_parent, cam_vmap = _submesh(tm, ELECTRON_CONDUCTORS)
+    if comm.allreduce(se_to_parent.size) == 0 or comm.allreduce(cam_to_parent.size) == 0:
+        raise InputError("the structure needs both SE and CAM cells for an electrochemical run")
+
+    # interface node pairs from the owned active interface facets
+    n_pv = mesh.topology.index_map(0).size_local + mesh.topology.index_map(0).num_ghosts
+    to_se = np.full(n_pv, -1, np.int32)
+    to_cam = np.full(n_pv, -1, np.int32)
+    to_se[se_vmap] = np.arange(se_vmap.size, dtype=np.int32)
+    to_cam[cam_vmap] = np.arange(cam_vmap.size, dtype=np.int32)
+    facets = tm.facet_tags.find(int(Facet.INTERFACE)).astype(np.int32)
+    mesh.topology.create_connectivity(2, 0)
+    f2v = mesh.topology.connectivity(2, 0)
+    nv = 3 if mesh.topology.cell_name() == "tetrahedron" else 4
+    verts = np.array([f2v.links(f) for f in facets], dtype=np.int32).reshape(-1, nv)
+    area = _facet_areas(mesh, facets) if facets.size else np.zeros(0)
+    pv, inv = np.unique(verts.ravel(), return_inverse=True)
+    weight = np.bincount(inv, weights=np.repeat(area / nv, nv), minlength=pv.size)
+    assert np.all(to_se[pv] >= 0) and np.all(to_cam[pv] >= 0), "interface vertex missing from a submesh"
+
+    x_max = comm.allreduce(mesh.geometry.x[:, 0].max() if mesh.geometry.x.size else -np.inf, op=MPI.MAX)
+    tol = 1e-3 * tm.info.get("voxel_um", 1.0) * 1e-6
+    dx_se = ufl.Measure("dx", domain=se_mesh, metadata={"quadrature_degree": 2})
+    dx_cam = ufl.Measure("dx", domain=cam_mesh, metadata={"quadrature_degree": 2})
+    dx_cam_lumped = ufl.Measure("dx", domain=cam_mesh, metadata=LUMPED)
+    doms = Domains(tm, se_mesh, cam_mesh, se_to_parent, cam_to_parent, dx_se, dx_cam, dx_cam_lumped,
+                   _boundary_measure(se_mesh, 0.0, tol), _boundary_measure(cam_mesh, x_max, tol),
+                   to_se[pv], to_cam[pv], weight, tm.info["area_um2"] * 1e-12, tm.facet_area(Facet.CAM_CC),
+                   comm.allreduce(float(area.sum())), 0.0)
+    import dolfinx.fem
+
+    doms.volume_cam = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * dx_cam_lumped)))
+    if doms.area_cc == 0:
+        raise InputError("no CAM touches the current collector (A_C/A_CC = 0): the cathode cannot be charged "
+                         "or discharged; lower cc_crop_um / cc_contact_target")
+    if tm.facet_area(Facet.ANODE) == 0:
+        raise InputError("no SE touches the anode at x = 0: add a separator (structure.separator_um > 0)")
+    if doms.area_interface == 0:
+        raise InputError("the structure has no active CAM|SE interface (everything passivated?)")
+    return doms
+
+
+def vertex_to_dof(V) -> np.ndarray:
+    """Local vertex → local dof of a P1 space (owned and ghost)."""
+    mesh = V.mesh
+    tdim = mesh.topology.dim
+    mesh.topology.create_connectivity(tdim, 0)
+    c2v = mesh.topology.connectivity(tdim, 0)
+    n_cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+    dofs = V.dofmap.list[:n_cells]
+    verts = c2v.array.reshape(n_cells, -1)
+    n_v = mesh.topology.index_map(0).size_local + mesh.topology.index_map(0).num_ghosts
+    out = np.full(n_v, -1, np.int32)
+    out[verts.ravel()] = dofs.ravel()
+    return out

@@ -1,0 +1,195 @@
+"""The coupled model (SI units; unknowns φ_e [V] on the SE, φ_s [V] and x = c/c_max on the CAM).
+
+    SE:   ∫ κ ∇φ_e·∇v dx − Σ_Γ w i v − ∫_anode i_a v ds = 0
+    CAM:  ∫ σ(x) ∇φ_s·∇v dx + Σ_Γ w i v + ∫_CC i_cc v ds = 0
+    Li:   F [∫ c_max (x − x_n)/Δt w dx + ∫ c_max D(x) ∇x·∇w dx] + Σ_Γ w i_BV w_i = 0
+
+Σ_Γ is the nodal (vertex-rule) interface sum over node pairs with weights w (domains.py).
+i = i_BV (+ C_DL ∂(φ_s − φ_e)/∂t with the double layer) is the current from CAM into SE:
+i_BV = i0 [exp(αFη/RT) − exp(−(1−α)Fη/RT)], η = φ_s − φ_e − U(x), i0 = i00 c_e^α c^α (c_max − c)^(1−α),
+so discharge (i_cc > 0) gives i_BV < 0 and lithiates the CAM. Li-metal anode: i_a = i0_a
+[exp(α_a F η_a/RT) − exp(−(1−α_a)F η_a/RT)], η_a = −φ_e. The applied current density I (per
+geometric area) leaves through the CAM facets on the current collector as i_cc = I A / A_C.
+The Li balance is multiplied by F so all equations balance currents (A) and the monolithic
+Jacobian is evenly scaled. Backward Euler; with test functions 1 the equations give
+∫ I dt = F ΔLi exactly (Li mass lumped with the same vertex rule).
+
+The concentration factors of i0 use softplus(y) = max(y, 0) + δ ln(1 + e^(−|y|/δ)) of x and
+1 − x with δ = 1e-5 (`SATURATION_WIDTH`): equal to x and 1 − x away from the ends but smooth and
+positive, so a saturating surface node shuts off its own inflow with a bounded Jacobian
+instead of a square-root singularity. x can exceed 1 (or fall below 0) by O(δ); the summary
+reports the x range and the stepper rejects states more than X_TOLERANCE = 1e-3 outside [0, 1].
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fem_assb.electrochem.domains import Domains, vertex_to_dof
+from fem_assb.materials.functions import UFL
+from fem_assb.materials.types import MaterialSet
+from fem_assb.units import F, R
+
+SATURATION_WIDTH = 1e-5
+#: converged states may leave [0, 1] by at most this much (a saturated node under strong overpotential
+#: creeps past 1 by ≈ 40 δ per volt); the summary reports the range
+X_TOLERANCE = 1e-3
+
+
+def _softplus(y, d=SATURATION_WIDTH):
+    return d * np.logaddexp(0.0, y / d)
+
+
+def _sigmoid(y, d=SATURATION_WIDTH):
+    return 0.5 * (1.0 + np.tanh(0.5 * y / d))
+
+
+class ElectrochemModel:
+    def __init__(self, doms: Domains, mats: MaterialSet, double_layer: bool = False):
+        import dolfinx.fem
+        import ufl
+        from petsc4py import PETSc
+
+        self.doms, self.mats = doms, mats
+        cam, el, an = mats.cam, mats.electrolyte, mats.anode
+        if el.c_e is None:
+            from fem_assb.errors import InputError
+
+            raise InputError(f"electrolyte {el.name} has no Li concentration c_e: it cannot be used for "
+                             "Butler–Volmer kinetics (choose a material set)")
+        self.V_e = dolfinx.fem.functionspace(doms.se_mesh, ("Lagrange", 1))
+        self.V_s = dolfinx.fem.functionspace(doms.cam_mesh, ("Lagrange", 1))
+        self.V_c = dolfinx.fem.functionspace(doms.cam_mesh, ("Lagrange", 1))
+        self.phi_e = dolfinx.fem.Function(self.V_e, name="phi_e")
+        self.phi_s = dolfinx.fem.Function(self.V_s, name="phi_s")
+        self.s = dolfinx.fem.Function(self.V_c, name="x_Li")
+        self.phi_e_n = dolfinx.fem.Function(self.V_e)
+        self.phi_s_n = dolfinx.fem.Function(self.V_s)
+        self.s_n = dolfinx.fem.Function(self.V_c)
+        self.unknowns = [self.phi_e, self.phi_s, self.s]
+        self.double_layer = double_layer
+        self.dt = 1.0
+        self.i_app = 0.0  # A/m² per geometric area, > 0 on discharge
+        self._dt_e = dolfinx.fem.Constant(doms.se_mesh, PETSc.ScalarType(1.0))
+        self._dt_c = dolfinx.fem.Constant(doms.cam_mesh, PETSc.ScalarType(1.0))
+        self._i_cc = dolfinx.fem.Constant(doms.cam_mesh, PETSc.ScalarType(0.0))
+        self._dl = 1.0 if double_layer else 0.0
+
+        self.f = F / (R * mats.temperature)
+        f = self.f
+        eta_a = -self.phi_e
+        i_an = an.i0 * (ufl.exp(an.alpha * f * eta_a) - ufl.exp(-(1 - an.alpha) * f * eta_a)) \
+            + self._dl * an.c_dl * (-(self.phi_e - self.phi_e_n)) / self._dt_e
+        v_e, v_s, w = ufl.TestFunction(self.V_e), ufl.TestFunction(self.V_s), ufl.TestFunction(self.V_c)
+        d = doms
+        c_max = cam.c_max
+        residuals = [
+            el.kappa * ufl.inner(ufl.grad(self.phi_e), ufl.grad(v_e)) * d.dx_se - i_an * v_e * d.ds_anode,
+            cam.sigma(self.s, UFL) * ufl.inner(ufl.grad(self.phi_s), ufl.grad(v_s)) * d.dx_cam
+            + self._i_cc * v_s * d.ds_cc,
+            F * c_max * (self.s - self.s_n) / self._dt_c * w * d.dx_cam_lumped
+            + F * c_max * cam.diffusivity(self.s, UFL) * ufl.inner(ufl.grad(self.s), ufl.grad(w)) * d.dx_cam,
+        ]
+        jac = [[_derivative(Fi, u) for u in self.unknowns] for Fi in residuals]
+        self.F_form = dolfinx.fem.form(residuals)
+        self.J_form = dolfinx.fem.form(jac)
+        self._voltage = dolfinx.fem.form(self.phi_s * d.ds_cc)
+        self._li = dolfinx.fem.form(c_max * self.s * d.dx_cam_lumped)
+        self._i_anode = dolfinx.fem.form(i_an * d.ds_anode)
+
+        # interface node pairs → local dofs of each field
+        self.pair_e = vertex_to_dof(self.V_e)[d.pair_se_vertex]
+        self.pair_s = vertex_to_dof(self.V_s)[d.pair_cam_vertex]
+        self.pair_c = vertex_to_dof(self.V_c)[d.pair_cam_vertex]
+        self.pair_w = d.pair_weight
+        self.i00_ce = cam.i00 * el.c_e ** cam.alpha * c_max
+
+    # --- controls -------------------------------------------------------------------------------
+    def set_controls(self, dt: float, i_app: float) -> None:
+        self.dt, self.i_app = dt, i_app
+        self._dt_e.value = dt
+        self._dt_c.value = dt
+        self._i_cc.value = i_app * self.doms.area_geometric / self.doms.area_cc
+
+    # --- nodal interface kinetics ------------------------------------------------------------------
+    def interface(self, jacobian: bool = True):
+        """Nodal interface currents at the pairs: (i_int, i_bv) and, if asked, the derivatives
+        (∂i/∂φ_s = −∂i/∂φ_e = g, ∂i_bv/∂x) used by the Jacobian."""
+        cam = self.mats.cam
+        a, f = cam.alpha, self.f
+        x = self.s.x.array[self.pair_c]
+        spx, spy = _softplus(x), _softplus(1.0 - x)
+        i0 = self.i00_ce * spx ** a * spy ** (1 - a)
+        U = cam.ocv(x)
+        delta = self.phi_s.x.array[self.pair_s] - self.phi_e.x.array[self.pair_e]
+        eta = delta - U
+        ea, ec = np.exp(a * f * eta), np.exp(-(1 - a) * f * eta)
+        i_bv = i0 * (ea - ec)
+        c_dl = self._dl * cam.c_dl / self.dt
+        delta_n = self.phi_s_n.x.array[self.pair_s] - self.phi_e_n.x.array[self.pair_e]
+        i_int = i_bv + c_dl * (delta - delta_n)
+        if not jacobian:
+            return i_int, i_bv
+        g = i0 * f * (a * ea + (1 - a) * ec)
+        di0 = i0 * (a * _sigmoid(x) / spx - (1 - a) * _sigmoid(1.0 - x) / spy)
+        h = 1e-7
+        dU = (cam.ocv(x + h) - cam.ocv(x - h)) / (2 * h)
+        dibv_dx = di0 * (ea - ec) - g * dU
+        return i_int, i_bv, g, g + c_dl, dibv_dx
+
+    # --- state ---------------------------------------------------------------------------------
+    def set_equilibrium(self, x0: float) -> None:
+        """Uniform stoichiometry x0 at rest: φ_e = 0 (the anode's potential), φ_s = U(x0)."""
+        self.s.x.array[:] = x0
+        self.phi_e.x.array[:] = 0.0
+        self.phi_s.x.array[:] = float(self.mats.cam.ocv(x0))
+        self.commit()
+
+    def commit(self) -> None:
+        """Accept the current state as the previous time level."""
+        for new, old in ((self.phi_e, self.phi_e_n), (self.phi_s, self.phi_s_n), (self.s, self.s_n)):
+            old.x.array[:] = new.x.array
+
+    def restore(self) -> None:
+        """Return to the previous time level (after a rejected step)."""
+        for new, old in ((self.phi_e, self.phi_e_n), (self.phi_s, self.phi_s_n), (self.s, self.s_n)):
+            new.x.array[:] = old.x.array
+
+    # --- functionals (summed over ranks) ---------------------------------------------------------
+    def integral(self, form) -> float:
+        import dolfinx.fem
+
+        return self.doms.comm.allreduce(dolfinx.fem.assemble_scalar(form))
+
+    def voltage(self) -> float:
+        """Cell voltage: area-mean φ_s on the current collector minus φ_anode (= 0)."""
+        return self.integral(self._voltage) / self.doms.area_cc
+
+    def lithium(self) -> float:
+        """Li in the CAM, mol (vertex-rule integral, as in the Li balance)."""
+        return self.integral(self._li)
+
+    def interface_current(self) -> float:
+        """Total faradaic current from CAM into SE, A."""
+        _, i_bv = self.interface(jacobian=False)
+        return self.doms.comm.allreduce(float(np.sum(self.pair_w * i_bv)))
+
+    def anode_current(self) -> float:
+        return self.integral(self._i_anode)
+
+    def stoichiometry_range(self) -> tuple[float, float]:
+        from mpi4py import MPI
+
+        n = self.V_c.dofmap.index_map.size_local
+        a = self.s.x.array[:n]
+        comm = self.doms.comm
+        lo = comm.allreduce(float(a.min()) if a.size else np.inf, op=MPI.MIN)
+        hi = comm.allreduce(float(a.max()) if a.size else -np.inf, op=MPI.MAX)
+        return lo, hi
+
+
+def _derivative(form, u):
+    import ufl
+    from ufl.algorithms import expand_derivatives
+
+    d = ufl.derivative(form, u)
+    return None if expand_derivatives(d).empty() else d

@@ -1,0 +1,198 @@
+"""Newton's method on the monolithic block system, with a direct or an iterative linear solver.
+
+The Jacobian is one PETSc AIJ matrix: the DOLFINx blocks of the volume/boundary forms plus the
+nodal interface couplings (each SE|CAM node pair couples φ_e, φ_s and x at that point), which
+are added with MatSetValuesLocal into room preallocated for them.
+
+Linear solvers (both inside GMRES, with the preconditioner reused across Newton iterations and
+time steps and rebuilt only when the Krylov iteration count exceeds `reuse_limit` or a solve
+fails — refactorising costs ~15× a solve with an existing factorisation):
+- direct: MUMPS LU of the whole Jacobian (robust; memory and time grow fast with size).
+- iterative: GMRES preconditioned by a two-way field split, multiplicative (potentials first).
+  The potential block [φ_e, φ_s] is one symmetric positive definite "two-domain Laplacian"
+  joined by the interface conductance ∂i/∂η > 0: BoomerAMG. The concentration block (lumped
+  mass/Δt + diffusion) is strongly diagonal: block-Jacobi ILU. Inexact Newton: the Krylov
+  tolerance follows the residual decrease (Eisenstat–Walker type), floored at `lin_rtol`.
+
+Convergence: the Newton update is below `atol` in every field (volts for potentials, the
+stoichiometry for x). Updates are damped so potentials move ≤ 0.5 V and x ≤ 0.25 per iteration.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from fem_assb.electrochem.model import ElectrochemModel
+
+MAX_DPHI, MAX_DS = 0.5, 0.25
+
+
+class NewtonResult:
+    def __init__(self, converged, iterations, linear_iterations, reason=""):
+        self.converged, self.iterations, self.linear_iterations, self.reason = (
+            converged, iterations, linear_iterations, reason)
+
+
+def _preallocated_like(A0, forms, extra: int):
+    """An AIJ matrix with A0's layout, local-to-global map and pattern size + `extra` per row
+    (A0 is assembled once to reveal its pattern: DOLFINx preallocates without inserting)."""
+    import dolfinx.fem.petsc
+    from petsc4py import PETSc
+
+    dolfinx.fem.petsc.assemble_matrix_block(A0, forms, bcs=[])
+    A0.assemble()
+    indptr, cols, _ = A0.getValuesCSR()
+    lo, hi = A0.getOwnershipRange()
+    rows = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+    diag = np.bincount(rows, weights=((cols >= lo) & (cols < hi)), minlength=indptr.size - 1).astype(PETSc.IntType)
+    off = (np.diff(indptr) - diag).astype(PETSc.IntType)
+    n_loc = hi - lo
+    A = PETSc.Mat().createAIJ(A0.getSizes(), nnz=(np.minimum(diag + extra, n_loc), off + extra), comm=A0.comm)
+    A.setLGMap(*A0.getLGMap())
+    A.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
+    return A
+
+
+class Newton:
+    def __init__(self, model: ElectrochemModel, linear: str = "auto", atol: float = 1e-10,
+                 max_it: int = 12, lin_rtol: float = 1e-8):
+        import dolfinx.cpp
+        import dolfinx.fem.petsc
+        from petsc4py import PETSc
+
+        self.model = model
+        self.atol, self.max_it, self.lin_rtol = atol, max_it, lin_rtol
+        self._cpp = dolfinx.cpp
+        self.A = _preallocated_like(dolfinx.fem.petsc.create_matrix_block(model.J_form), model.J_form, extra=3)
+        self.b = dolfinx.fem.petsc.create_vector_block(model.F_form)
+        self.bI = dolfinx.fem.petsc.create_vector_block(model.F_form)
+        self.du = dolfinx.fem.petsc.create_vector_block(model.F_form)
+        self.maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs)
+                     for u in model.unknowns]
+        # local block indices of the interface pairs (fields concatenated, owned + ghost each)
+        offs = np.cumsum([0] + [(m.size_local + m.num_ghosts) * bs for m, bs in self.maps])
+        self.loc = [np.asarray(model.pair_e + offs[0], PETSc.IntType),
+                    np.asarray(model.pair_s + offs[1], PETSc.IntType),
+                    np.asarray(model.pair_c + offs[2], PETSc.IntType)]
+        n_global = sum(m.size_global for m, _ in self.maps)
+        self.kind = ("direct" if n_global < 150_000 else "iterative") if linear == "auto" else linear
+        self.n_dofs = n_global
+        comm = model.doms.comm
+        self.ksp = PETSc.KSP().create(comm)
+        self.ksp.setOperators(self.A)
+        pc = self.ksp.getPC()
+        self.refresh = True  # rebuild the preconditioner at the next solve
+        if self.kind == "direct":
+            self.reuse_limit = 10
+            self.ksp.setType("gmres")
+            self.ksp.setGMRESRestart(100)
+            pc.setType("lu")
+            pc.setFactorSolverType("mumps")
+        else:
+            self.reuse_limit = 40
+            prefix = f"fem_assb_newton_{id(self)}_"
+            self.ksp.setOptionsPrefix(prefix)
+            opts = PETSc.Options(prefix)
+            for key, value in {
+                "ksp_type": "gmres", "ksp_gmres_restart": 200, "pc_fieldsplit_type": "multiplicative",
+                "fieldsplit_phi_ksp_type": "preonly", "fieldsplit_phi_pc_type": "hypre",
+                "fieldsplit_phi_pc_hypre_type": "boomeramg",
+                "fieldsplit_phi_pc_hypre_boomeramg_strong_threshold": 0.5,
+                "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
+                "fieldsplit_c_sub_pc_type": "ilu",
+            }.items():
+                opts[key] = value
+            start = self.A.getOwnershipRange()[0]
+            sizes = [m.size_local * bs for m, bs in self.maps]
+            pot = np.arange(start, start + sizes[0] + sizes[1], dtype=PETSc.IntType)
+            conc = np.arange(start + sizes[0] + sizes[1], start + sum(sizes), dtype=PETSc.IntType)
+            pc.setType("fieldsplit")
+            pc.setFieldSplitIS(("phi", PETSc.IS().createGeneral(pot, comm=comm)),
+                               ("c", PETSc.IS().createGeneral(conc, comm=comm)))
+            self.ksp.setFromOptions()  # after the splits exist, so their sub-solvers read the options
+        self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
+        self.pc_builds = 0
+
+    def _linear_solve(self) -> tuple[int, int]:
+        """Solve J du = F, reusing the preconditioner; (iterations, PETSc reason)."""
+        its = 0
+        for attempt in (0, 1):
+            if self.refresh:
+                self.pc_builds += 1
+            self.ksp.getPC().setReusePreconditioner(not self.refresh)
+            self.ksp.solve(self.b, self.du)
+            its += self.ksp.getIterationNumber()
+            reason = self.ksp.getConvergedReason()
+            fresh = self.refresh
+            self.refresh = reason < 0 or self.ksp.getIterationNumber() > self.reuse_limit
+            if reason >= 0 or fresh:
+                return its, reason
+        return its, reason
+
+    def _assemble(self) -> float:
+        import dolfinx.fem.petsc
+        from petsc4py import PETSc
+
+        m = self.model
+        with self.b.localForm() as loc:
+            loc.set(0.0)
+        dolfinx.fem.petsc.assemble_vector_block(self.b, m.F_form, m.J_form, bcs=[])
+        i_int, i_bv, g, g_dl, dibv = m.interface()
+        w = m.pair_w
+        parts = self._cpp.la.petsc.get_local_vectors(self.bI, self.maps)
+        for p in parts:
+            p[:] = 0.0
+        np.add.at(parts[0], m.pair_e, -w * i_int)
+        np.add.at(parts[1], m.pair_s, w * i_int)
+        np.add.at(parts[2], m.pair_c, w * i_bv)
+        self._cpp.la.petsc.scatter_local_vectors(self.bI, parts, self.maps)
+        self.bI.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        self.b.axpy(1.0, self.bI)
+
+        A = self.A
+        A.zeroEntries()
+        dolfinx.fem.petsc.assemble_matrix_block(A, m.J_form, bcs=[])
+        # one dense 3 × 3 block per pair: rows (e, s, c) × columns (φ_e, φ_s, x), row-major
+        rc = np.stack(self.loc, axis=1)
+        vals = np.stack([w * g_dl, -w * g_dl, -w * dibv,
+                         -w * g_dl, w * g_dl, w * dibv,
+                         -w * g, w * g, w * dibv], axis=1)
+        if rc.size:
+            A.setValuesLocalRCV(rc, rc, vals, addv=PETSc.InsertMode.ADD_VALUES)
+        A.assemble()
+        return self.b.norm(PETSc.NormType.NORM_INFINITY)
+
+    def solve(self) -> NewtonResult:
+        from mpi4py import MPI
+        from petsc4py import PETSc
+
+        m = self.model
+        comm = m.doms.comm
+        lin_total = 0
+        r0 = None
+        sizes = [mp.size_local for mp, _ in self.maps]
+        for it in range(1, self.max_it + 1):
+            rnorm = self._assemble()
+            if not np.isfinite(rnorm):
+                return NewtonResult(False, it, lin_total, "non-finite residual")
+            r0 = r0 or max(rnorm, 1e-300)
+            rtol = max(self.lin_rtol, min(1e-3, 0.1 * (rnorm / r0) ** 2)) if it > 1 else 1e-3
+            self.ksp.setTolerances(rtol=rtol, atol=0.0, max_it=500)
+            its, reason = self._linear_solve()
+            lin_total += its
+            if reason < 0:
+                self.refresh = True
+                return NewtonResult(False, it, lin_total, f"linear solver failed (PETSc reason {reason})")
+            self.du.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+            parts = self._cpp.la.petsc.get_local_vectors(self.du, self.maps)
+            dphi = comm.allreduce(max(float(np.abs(parts[k][:sizes[k]]).max(initial=0.0)) for k in (0, 1)),
+                                  op=MPI.MAX)
+            ds = comm.allreduce(float(np.abs(parts[2][:sizes[2]]).max(initial=0.0)), op=MPI.MAX)
+            if not (np.isfinite(dphi) and np.isfinite(ds)):
+                return NewtonResult(False, it, lin_total, "non-finite Newton update")
+            damp = min(1.0, MAX_DPHI / max(dphi, 1e-300), MAX_DS / max(ds, 1e-300))
+            for u, du in zip(m.unknowns, parts):
+                u.x.array[:] -= damp * du
+            if damp == 1.0 and dphi < self.atol and ds < self.atol:
+                return NewtonResult(True, it, lin_total)
+        return NewtonResult(False, self.max_it, lin_total, f"no convergence in {self.max_it} Newton iterations")
+

@@ -1,0 +1,169 @@
+"""Results of an electrochemical run: ParaView fields, tables, summary quantities, plots.
+
+Fields (XDMF, one file per submesh, a time series each): `electrolyte.xdmf` with φ_e [V],
+the ionic current density j = −κ∇φ_e [A/m²] (cell-wise vector and magnitude) and the phase
+tag; `cam.xdmf` with φ_s [V], the stoichiometry x_Li = c/c_max and the utilization
+η_CAM = (c − c0)/(c_max − c0). Coordinates are in metres.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+
+from fem_assb.io.atomic import atomic_write_text
+from fem_assb.units import F
+
+TIMESERIES_COLUMNS = ["step", "protocol_step", "kind", "t_s", "current_mA_cm2", "voltage_V",
+                      "capacity_mAh_cm2", "energy_mWh_cm2", "mean_utilization", "dt_s", "newton_its", "linear_its"]
+
+
+class FieldWriter:
+    """Time series of the 3D fields, written collectively by all ranks."""
+
+    def __init__(self, model, folder: Path, append: bool = False):
+        import dolfinx.fem
+        import dolfinx.io
+        import ufl
+
+        self.model = model
+        comm = model.doms.comm
+        mode = "a" if append and (folder / "electrolyte.xdmf").exists() else "w"
+        self.se = dolfinx.io.XDMFFile(comm, str(folder / "electrolyte.xdmf"), mode)
+        self.cam = dolfinx.io.XDMFFile(comm, str(folder / "cam.xdmf"), mode)
+        d = model.doms
+        if mode == "w":
+            self.se.write_mesh(d.se_mesh)
+            self.cam.write_mesh(d.cam_mesh)
+        Q = dolfinx.fem.functionspace(d.se_mesh, ("DG", 0, (3,)))
+        Q0 = dolfinx.fem.functionspace(d.se_mesh, ("DG", 0))
+        self.j = dolfinx.fem.Function(Q, name="ionic_current_density")
+        self.jmag = dolfinx.fem.Function(Q0, name="ionic_current_density_magnitude")
+        self.phase = dolfinx.fem.Function(Q0, name="phase")
+        tags = d.tm.cell_tags
+        phase_of = np.zeros(d.tm.mesh.topology.index_map(3).size_local + d.tm.mesh.topology.index_map(3).num_ghosts)
+        phase_of[tags.indices] = tags.values
+        n_se = d.se_to_parent.size
+        self.phase.x.array[Q0.dofmap.list[np.arange(n_se), 0]] = phase_of[d.se_to_parent]
+        kappa = model.mats.electrolyte.kappa
+        grad = ufl.grad(model.phi_e)
+        self._j_expr = dolfinx.fem.Expression(-kappa * grad, Q.element.interpolation_points())
+        self._jm_expr = dolfinx.fem.Expression(kappa * ufl.sqrt(ufl.inner(grad, grad)),
+                                               Q0.element.interpolation_points())
+        self.util = dolfinx.fem.Function(model.V_c, name="utilization")
+        self._x0 = model.mats.cam.x0
+
+    def write(self, t: float) -> None:
+        m = self.model
+        self.j.interpolate(self._j_expr)
+        self.jmag.interpolate(self._jm_expr)
+        self.util.x.array[:] = (m.s.x.array - self._x0) / (1.0 - self._x0)
+        for f in (m.phi_e, self.j, self.jmag, self.phase):
+            self.se.write_function(f, t)
+        for f in (m.phi_s, m.s, self.util):
+            self.cam.write_function(f, t)
+
+    def close(self):
+        self.se.close()
+        self.cam.close()
+
+
+def lumped_weights(model):
+    """∫ w_i dx over the CAM (vertex rule) for each owned dof, and the dof x-coordinates."""
+    import dolfinx.fem
+    import dolfinx.fem.petsc
+    import ufl
+
+    w = ufl.TestFunction(model.V_c)
+    vec = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(w * model.doms.dx_cam_lumped))
+    from petsc4py import PETSc
+
+    vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    n = model.V_c.dofmap.index_map.size_local
+    return vec.getArray()[:n].copy(), model.V_c.tabulate_dof_coordinates()[:n, 0]
+
+
+def profile(model, bin_um: float, x_start_um: float, length_um: float) -> dict:
+    """Utilization and cumulative capacity along x (bins from the separator to the collector)."""
+    from fem_assb.parallel import allsum
+
+    weights, x = lumped_weights(model)
+    n = model.V_c.dofmap.index_map.size_local
+    s = model.s.x.array[:n]
+    cam = model.mats.cam
+    edges = x_start_um + np.arange(0.0, length_um + 0.5 * bin_um, bin_um)
+    edges[-1] = x_start_um + length_um
+    xi = x / 1e-6
+    vol = allsum(np.histogram(xi, edges, weights=weights)[0])
+    li = allsum(np.histogram(xi, edges, weights=weights * (s - cam.x0))[0])
+    util = np.divide(li, vol * (1 - cam.x0), out=np.full_like(li, np.nan), where=vol > 0)
+    cap = np.cumsum(li * cam.c_max * F) / model.doms.area_geometric / 3.6 / 1e4  # mAh/cm²
+    return {"x_um": 0.5 * (edges[1:] + edges[:-1]) - x_start_um, "cam_volume_fraction_weight": vol,
+            "utilization": util, "cumulative_capacity_mAh_cm2": cap}
+
+
+def masses_per_area(structure_info: dict, mats) -> dict:
+    """Masses (g/cm²) for seed 001 SI eq. 3: cathode composite, SE separator, matched Li anode."""
+    cam, el, an = mats.cam, mats.electrolyte, mats.anode
+    area_cm2 = structure_info["area_m2"] * 1e4
+    m_cam = cam.density * structure_info["volume_cam_m3"] / area_cm2 * 1e3  # kg/m³·m³/cm² → g/cm²
+    rho_se = el.density or 0.0
+    m_se = rho_se * structure_info["volume_se_m3"] / area_cm2 * 1e3
+    m_sep = rho_se * structure_info["separator_um"] * 1e-6 * 1e-4 * 1e3  # per cm²
+    cap_theo = structure_info["theoretical_capacity_mAh_cm2"]
+    m_an = cap_theo / (an.specific_capacity / 3.6)  # mAh/cm² / (mAh/g)
+    return {"cam_g_cm2": m_cam, "se_composite_g_cm2": m_se, "cathode_g_cm2": m_cam + m_se,
+            "separator_g_cm2": m_sep, "anode_g_cm2": m_an, "total_g_cm2": m_cam + m_se + m_sep + m_an,
+            "note": "" if el.density else f"{el.name} has no density: SE mass not counted"}
+
+
+def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in r.items()})
+    atomic_write_text(path, buf.getvalue())
+
+
+def plot_voltage(rows: list[dict], path: Path, title: str, cutoff: float | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    q = [r["capacity_mAh_cm2"] for r in rows]
+    ax.plot(q, [r["voltage_V"] for r in rows], "-", lw=1.8)
+    if cutoff:
+        ax.axhline(cutoff, color="gray", ls=":", lw=1)
+    ax.set_xlabel("capacity [mAh/cm²]")
+    ax.set_ylabel("cell voltage [V]")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_profile(prof: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ax.plot(prof["x_um"], prof["utilization"], "-o", ms=3)
+    ax.set_xlabel("x from separator [µm]")
+    ax.set_ylabel("CAM utilization η_CAM", color="C0")
+    ax.set_ylim(0, 1)
+    ax2 = ax.twinx()
+    ax2.plot(prof["x_um"], prof["cumulative_capacity_mAh_cm2"], color="C1")
+    ax2.set_ylabel("cumulative capacity [mAh/cm²]", color="C1")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,317 @@
+"""Running a protocol (discharge / charge / rest steps) on the coupled model.
+
+Step control (backward Euler): after an accepted step Δt is scaled so that the cell voltage
+changes by about `max_dU_V` and no node's stoichiometry by more than `max_dx` (at most ×2, and
+×0.5 after a step that needed many Newton iterations). A failed step (Newton not converged, or
+a converged state with x_Li outside (0, 1)) is undone and retried with Δt/4; below `dt_min_s` the
+run stops with a one-line report. A step that crosses the cut-off voltage is undone and
+retried with the Δt that the secant through the last two voltages predicts, until the voltage
+lies within `cutoff_tol_V` below the cut-off.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fem_assb.electrochem.model import X_TOLERANCE
+from fem_assb.errors import InputError, SolverError
+from fem_assb.parallel import log, peak_memory_mb
+from fem_assb.units import F, MA_CM2
+
+
+@dataclass
+class Step:
+    kind: str  # discharge | charge | rest
+    current: float  # A/m², > 0 discharge
+    until_V: float | None
+    duration_s: float | None
+
+    @property
+    def falling(self) -> bool:
+        return self.kind == "discharge"
+
+
+def resolve_steps(sc, mats, theoretical_mAh_cm2: float, ocv0: float) -> list[Step]:
+    """Protocol steps in SI, with the cut-off checks that need the materials (exit 2 if bad)."""
+    out = []
+    for k, st in enumerate(sc.steps, 1):
+        where = f"[steps.{k}]"
+        if st.kind == "rest":
+            out.append(Step("rest", 0.0, None, st.duration_h * 3600))
+            continue
+        i_mA = st.current_mA_cm2 if st.current_mA_cm2 is not None else st.c_rate * theoretical_mAh_cm2
+        sign = 1.0 if st.kind == "discharge" else -1.0
+        until = st.until_V if st.until_V is not None else (mats.cutoff_V if st.kind == "discharge" else None)
+        if k == 1 and until is not None:
+            if st.kind == "discharge" and until >= ocv0:
+                raise InputError(f"{where} until_V = {until:g} V is not below the initial OCV {ocv0:.3f} V: "
+                                 "a discharge would end at once; accepted until_V < OCV")
+            if st.kind == "charge" and until <= ocv0:
+                raise InputError(f"{where} until_V = {until:g} V is not above the initial OCV {ocv0:.3f} V: "
+                                 "accepted until_V > OCV for a charge")
+        out.append(Step(st.kind, sign * i_mA * MA_CM2, until,
+                        st.duration_h * 3600 if st.duration_h is not None else None))
+    return out
+
+
+class Simulation:
+    def __init__(self, sc, folder: Path, resume: bool = False, comm=None):
+        from mpi4py import MPI
+
+        from fem_assb.electrochem.domains import build_domains
+        from fem_assb.electrochem.model import ElectrochemModel
+        from fem_assb.electrochem.newton import Newton
+        from fem_assb.materials.library import resolve
+        from fem_assb.mesh.build import scenario_mesh
+        from fem_assb.microstructure.analysis import theoretical_capacity, volume_fractions
+        from fem_assb.phases import ION_CONDUCTORS, Phase
+
+        self.comm = comm or MPI.COMM_WORLD
+        self.sc, self.folder = sc, Path(folder)
+        self.t_wall0 = time.perf_counter()
+        self.mats = resolve(sc.materials)
+        if self.comm.rank == 0:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
+        self.doms = build_domains(self.tm)
+        self.model = ElectrochemModel(self.doms, self.mats, sc.solver.double_layer)
+        self.newton = Newton(self.model, sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
+        st = self.structure
+        cam = self.mats.cam
+        vol_cam = self.doms.volume_cam
+        vol_se = self.tm.measure_volume(*[p for p in ION_CONDUCTORS if p != Phase.SEPARATOR])
+        cap_theo = (cam.c_max - cam.c0) * F * vol_cam / self.doms.area_geometric / 3.6 / 1e4
+        self.info = {
+            "area_m2": self.doms.area_geometric, "volume_cam_m3": vol_cam, "volume_se_m3": vol_se,
+            "separator_um": st.separator_um, "composite_um": self.tm.info["composite_um"],
+            "theoretical_capacity_mAh_cm2": cap_theo,
+            "theoretical_capacity_voxels_mAh_cm2": theoretical_capacity(st.labels, st.voxel_um, cam),
+            "volume_fractions": volume_fractions(st.labels),
+            "cc_contact_ratio": self.doms.area_cc / self.doms.area_geometric,
+            "interface_area_per_area": self.doms.area_interface / self.doms.area_geometric,
+            "structure_meta": st.meta, "mesh": {**self.tm.info, **self.tm.counts_cache}, "dofs": self.newton.n_dofs,
+        }
+        ocv0 = float(cam.ocv(cam.x0))
+        self.steps = resolve_steps(sc, self.mats, cap_theo, ocv0)
+        self.state = {"protocol_step": 0, "t": 0.0, "t_in_step": 0.0, "step": 0, "dt": sc.solver.dt_initial_s,
+                      "charge_C": 0.0, "charge_abs_C": 0.0, "energy_J": 0.0, "newton_its": 0, "linear_its": 0,
+                      "rejected": 0, "rows": [], "voltage": ocv0, "li0": None, "stop_reason": "",
+                      "wall_before": 0.0, "field_times": []}
+        if resume:
+            from fem_assb.electrochem import checkpoint
+
+            if not checkpoint.exists(self.folder):
+                raise InputError(f"{self.folder}: no checkpoint to resume from (run without --resume)")
+            fields = {"phi_e": self.model.phi_e, "phi_s": self.model.phi_s, "s": self.model.s}
+            self.state = checkpoint.load(self.folder, fields)
+            self.model.commit()
+            log(f"resuming from step {self.state['step']} (t = {self.state['t'] / 3600:.3f} h)")
+        else:
+            self.model.set_equilibrium(cam.x0)
+            self.state["li0"] = self.model.lithium()
+        from fem_assb.electrochem.outputs import FieldWriter
+
+        self.writer = FieldWriter(self.model, self.folder, append=resume)
+
+    # ------------------------------------------------------------------------------------------
+    def _progress(self, step: Step, last_print: list):
+        now = time.perf_counter()
+        if now - last_print[0] < 2.0:
+            return
+        last_print[0] = now
+        s = self.state
+        q = s["charge_C"] / self.doms.area_geometric / 3.6 / 1e4
+        eta = ""
+        if step.current:
+            total = self.info["theoretical_capacity_mAh_cm2"] / abs(step.current / MA_CM2) * 3600
+            spent = now - self.t_wall0
+            frac = min(max(s["t_in_step"] / total, 1e-9), 1.0)
+            eta = f"  ETA ≤ {spent / frac * (1 - frac) / 60:.1f} min"
+        log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
+            f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
+            f"Newton {self._last_its}{eta}")
+
+    def _checkpoint(self):
+        from fem_assb.electrochem import checkpoint
+
+        self.state["wall_before"] = self.state.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
+        self.t_wall0 = time.perf_counter()
+        checkpoint.save(self.folder, {"phi_e": self.model.phi_e, "phi_s": self.model.phi_s, "s": self.model.s},
+                        self.state, self.comm)
+
+    def run(self) -> dict:
+        sv = self.sc.solver
+        m = self.model
+        s = self.state
+        self._last_its = 0
+        last_print = [0.0]
+        if s["step"] == 0:
+            self.writer.write(0.0)
+        while s["protocol_step"] < len(self.steps):
+            step = self.steps[s["protocol_step"]]
+            ended = self._run_step(step, sv, last_print)
+            self.writer.write(s["t"])
+            s["field_times"].append(s["t"])
+            if not ended:
+                break
+            s["protocol_step"] += 1
+            s["t_in_step"] = 0.0
+            s["dt"] = sv.dt_initial_s
+        self.writer.close()
+        return self._finish()
+
+    def _run_step(self, step: Step, sv, last_print) -> bool:
+        """Advance one protocol step; False if the run must stop (max_steps)."""
+        m, s = self.model, self.state
+        secant = None  # (dt, V) of a rejected step that overshot the cut-off
+        while True:
+            if s["step"] >= sv.max_steps:
+                s["stop_reason"] = f"max_steps = {sv.max_steps} reached"
+                return False
+            dt = min(s["dt"], sv.dt_max_s)
+            if step.duration_s is not None:
+                left = step.duration_s - s["t_in_step"]
+                if left <= 1e-9 * step.duration_s:
+                    s["stop_reason"] = "duration reached"
+                    return True
+                dt = min(dt, left)
+            m.set_controls(dt, step.current)
+            res = self.newton.solve()
+            lo, hi = m.stoichiometry_range()
+            band = X_TOLERANCE
+            ok = res.converged and lo > -band and hi < 1.0 + band
+            if not ok:
+                m.restore()
+                s["rejected"] += 1
+                s["dt"] = dt / 4
+                if s["dt"] < sv.dt_min_s:
+                    why = res.reason if not res.converged else f"x_Li left (−{band:g}, 1 + {band:g}): [{lo:.6f}, {hi:.6f}]"
+                    raise SolverError(f"time step {s['step'] + 1} at t = {s['t'] / 3600:.4f} h cannot converge "
+                                      f"(U = {s['voltage']:.4f} V): {why}; Δt fell below dt_min_s = "
+                                      f"{sv.dt_min_s:g} s")
+                continue
+            V = m.voltage()
+            if step.until_V is not None:
+                crossed = V < step.until_V if step.falling else V > step.until_V
+                overshoot = abs(V - step.until_V)
+                if crossed and overshoot > sv.cutoff_tol_V:
+                    m.restore()
+                    s["rejected"] += 1
+                    # secant between the last accepted voltage (Δt = 0) and this trial
+                    target = step.until_V + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
+                    frac = (s["voltage"] - target) / (s["voltage"] - V)
+                    s["dt"] = max(dt * min(max(frac, 0.05), 0.95), sv.dt_min_s)
+                    if dt <= sv.dt_min_s * 1.0001:
+                        raise SolverError(f"cannot locate the cut-off {step.until_V:g} V within "
+                                          f"{sv.cutoff_tol_V:g} V: Δt reached dt_min_s")
+                    secant = (dt, V)
+                    continue
+            self._accept(step, dt, V, res)
+            if step.until_V is not None and (V <= step.until_V if step.falling else V >= step.until_V):
+                s["stop_reason"] = f"cut-off {step.until_V:g} V"
+                return True
+            self._progress(step, last_print)
+            if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0:
+                self._checkpoint()
+            out_every = self.sc.output.fields_every
+            if out_every and s["step"] % out_every == 0:
+                self.writer.write(s["t"])
+                s["field_times"].append(s["t"])
+            if secant is not None:  # after a located approach keep the reduced step
+                secant = None
+                continue
+            self._adapt(dt, V, res, sv)
+
+    def _accept(self, step, dt, V, res):
+        m, s = self.model, self.state
+        x_old = m.s_n.x.array
+        n = m.V_c.dofmap.index_map.size_local
+        dx = float(np.abs(m.s.x.array[:n] - x_old[:n]).max(initial=0.0))
+        from mpi4py import MPI
+
+        self._dx = self.comm.allreduce(dx, op=MPI.MAX)
+        m.commit()
+        A = self.doms.area_geometric
+        s["step"] += 1
+        s["t"] += dt
+        s["t_in_step"] += dt
+        s["charge_C"] += step.current * A * dt
+        s["charge_abs_C"] += abs(step.current) * A * dt
+        s["energy_J"] += step.current * A * dt * 0.5 * (V + s["voltage"])
+        s["newton_its"] += res.iterations
+        s["linear_its"] += res.linear_iterations
+        self._last_its = res.iterations
+        s["dV"] = V - s["voltage"]
+        s["voltage"] = V
+        util = (m.lithium() - s["li0"]) / ((self.mats.cam.c_max - self.mats.cam.c0) * self.doms.volume_cam)
+        s["rows"].append({
+            "step": s["step"], "protocol_step": s["protocol_step"] + 1, "kind": step.kind, "t_s": s["t"],
+            "current_mA_cm2": step.current / MA_CM2, "voltage_V": V,
+            "capacity_mAh_cm2": s["charge_C"] / A / 3.6 / 1e4, "energy_mWh_cm2": s["energy_J"] / A / 3.6 / 1e4,
+            "mean_utilization": util, "dt_s": dt, "newton_its": res.iterations,
+            "linear_its": res.linear_iterations})
+
+    def _adapt(self, dt, V, res, sv):
+        s = self.state
+        factor = 2.0
+        if abs(s.get("dV", 0.0)) > 0:
+            factor = min(factor, 0.9 * sv.max_dU_V / abs(s["dV"]))
+        if self._dx > 0:
+            factor = min(factor, 0.9 * sv.max_dx / self._dx)
+        if res.iterations > 0.75 * sv.newton_max_it:
+            factor = min(factor, 0.5)
+        elif res.iterations >= 0.5 * sv.newton_max_it:
+            factor = min(factor, 1.0)
+        s["dt"] = min(max(dt * max(factor, 0.2), sv.dt_min_s), sv.dt_max_s)
+
+    # ------------------------------------------------------------------------------------------
+    def _finish(self) -> dict:
+        from fem_assb.electrochem import outputs
+        from fem_assb.io.atomic import atomic_write_json
+
+        s, m, sc = self.state, self.model, self.sc
+        A = self.doms.area_geometric
+        li_gain = m.lithium() - s["li0"]
+        charge_li = li_gain * F
+        balance = abs(s["charge_C"] - charge_li) / max(abs(s["charge_C"]), 1e-300) if s["charge_C"] else 0.0
+        bins = sc.output.profile_bins_um or self.structure.voxel_um * sc.mesh.coarsen
+        prof = outputs.profile(m, bins, self.structure.separator_um, self.info["composite_um"])
+        mass = outputs.masses_per_area(self.info, self.mats)
+        cap = s["charge_C"] / A / 3.6 / 1e4
+        energy = s["energy_J"] / A / 3.6 / 1e4  # mWh/cm²
+        wall = s.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
+        lo, hi = m.stoichiometry_range()
+        summary = {
+            "scenario": sc.name, "materials": self.mats.name, "complete": s["protocol_step"] >= len(self.steps),
+            "stop_reason": s["stop_reason"],
+            "capacity_mAh_cm2": cap, "capacity_mAh_g": cap / mass["cam_g_cm2"],
+            "energy_mWh_cm2": energy, "energy_density_Wh_kg": energy / mass["total_g_cm2"],
+            "theoretical_capacity_mAh_cm2": self.info["theoretical_capacity_mAh_cm2"],
+            "mean_utilization": s["rows"][-1]["mean_utilization"] if s["rows"] else 0.0,
+            "final_voltage_V": s["voltage"], "x_Li_range": [lo, hi], "time_h": s["t"] / 3600,
+            "steps": s["step"], "rejected_steps": s["rejected"], "newton_iterations": s["newton_its"],
+            "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
+            "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
+            "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,
+            "masses_g_cm2": mass, "structure": {k: v for k, v in self.info.items() if k != "structure_meta"},
+            "structure_meta": self.info["structure_meta"], "peak_memory_mb_rank0": peak_memory_mb(),
+            "units": {"capacity_mAh_cm2": "mAh/cm²", "capacity_mAh_g": "mAh per g CAM",
+                      "energy_density_Wh_kg": "Wh/kg of anode + separator + cathode (seed 001 SI eq. 3)",
+                      "charge_balance_error": "|∫I dt − F ΔLi| / |∫I dt|"},
+        }
+        if self.comm.rank == 0:
+            outputs.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s["rows"])
+            cols = ["x_um", "utilization", "cumulative_capacity_mAh_cm2"]
+            outputs.write_csv(self.folder / "profile.csv", cols,
+                              [dict(zip(cols, v)) for v in zip(*(prof[c] for c in cols))])
+            if sc.output.plots and s["rows"]:
+                cut = next((st.until_V for st in self.steps if st.until_V is not None), None)
+                outputs.plot_voltage(s["rows"], self.folder / "voltage.png", sc.name, cut)
+                outputs.plot_profile(prof, self.folder / "utilization_profile.png", f"{sc.name}: at end of run")
+            atomic_write_json(self.folder / "summary.json", summary)  # last: marks a finished result
+        self.comm.barrier()
+        return summary
