@@ -13,6 +13,9 @@ def register(sub):
     p.add_argument("scenario", help="scenario TOML file (see `fem-assb check --keys`)")
     p.add_argument("-o", "--output", required=True, help="results folder (created)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the results folder")
+    p.add_argument("--max-steps", type=int, help="stop after this many time steps in total, with a checkpoint "
+                                                 "(e.g. to fit a batch time limit; continue with --resume); "
+                                                 "overrides [solver] max_steps. Exit code 4 when stopped early")
     p.set_defaults(func=run)
 
 
@@ -24,12 +27,19 @@ def run(args):
     from fem_assb.electrochem.simulation import Simulation
     from fem_assb.parallel import comm, log
 
+    from fem_assb.errors import InputError
+
     sc = load_scenario(args.scenario)
+    if args.max_steps is not None:
+        if args.max_steps < 1:
+            raise InputError(f"--max-steps = {args.max_steps}: accepted ≥ 1")
+        sc.solver.max_steps = args.max_steps
     out = Path(args.output)
     if comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").unlink(missing_ok=True)  # a stale summary must not look like this run's
-        shutil.copyfile(args.scenario, out / "scenario.toml")
+        if not args.resume:
+            shutil.copyfile(args.scenario, out / "scenario.toml")
     comm.barrier()
     sim = Simulation(sc, out, resume=args.resume)
     i = sim.info
@@ -37,7 +47,8 @@ def run(args):
         f"{comm.size} rank(s); theoretical capacity {i['theoretical_capacity_mAh_cm2']:.3f} mAh/cm², "
         f"A_C/A_CC {i['cc_contact_ratio']:.3f}")
     s = sim.run()
-    log(f"done ({s['stop_reason']}): {s['capacity_mAh_cm2']:.4f} mAh/cm² = {s['capacity_mAh_g']:.1f} mAh/g, "
+    state = "done" if s["complete"] else "stopped early, resume with --resume"
+    log(f"{state} ({s['stop_reason']}): {s['capacity_mAh_cm2']:.4f} mAh/cm² = {s['capacity_mAh_g']:.1f} mAh/g, "
         f"{s['energy_density_Wh_kg']:.1f} Wh/kg, mean utilization {s['mean_utilization']:.3f}, "
         f"U_end {s['final_voltage_V']:.4f} V")
     log(f"  {s['steps']} steps ({s['rejected_steps']} rejected), {s['newton_iterations']} Newton and "

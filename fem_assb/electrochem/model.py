@@ -130,7 +130,8 @@ class ElectrochemModel:
         if not jacobian:
             return i_int, i_bv
         g = i0 * f * (a * ea + (1 - a) * ec)
-        di0 = i0 * (a * _sigmoid(x) / spx - (1 - a) * _sigmoid(1.0 - x) / spy)
+        tiny = 1e-300  # trial iterates far outside [0, 1] underflow the softplus
+        di0 = i0 * (a * _sigmoid(x) / np.maximum(spx, tiny) - (1 - a) * _sigmoid(1.0 - x) / np.maximum(spy, tiny))
         h = 1e-7
         dU = (cam.ocv(x + h) - cam.ocv(x - h)) / (2 * h)
         dibv_dx = di0 * (ea - ec) - g * dU

@@ -76,7 +76,17 @@ class Newton:
         n_global = sum(m.size_global for m, _ in self.maps)
         self.kind = ("direct" if n_global < 150_000 else "iterative") if linear == "auto" else linear
         self.n_dofs = n_global
-        comm = model.doms.comm
+        self.pc_builds = 0
+        self._make_ksp()
+
+    def _make_ksp(self):
+        """A fresh Krylov solver and preconditioner (also after a failed factorisation, which
+        PETSc would otherwise keep reporting)."""
+        from petsc4py import PETSc
+
+        if getattr(self, "ksp", None) is not None:
+            self.ksp.destroy()
+        comm = self.model.doms.comm
         self.ksp = PETSc.KSP().create(comm)
         self.ksp.setOperators(self.A)
         pc = self.ksp.getPC()
@@ -110,7 +120,7 @@ class Newton:
                                ("c", PETSc.IS().createGeneral(conc, comm=comm)))
             self.ksp.setFromOptions()  # after the splits exist, so their sub-solvers read the options
         self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
-        self.pc_builds = 0
+
 
     def _linear_solve(self) -> tuple[int, int]:
         """Solve J du = F, reusing the preconditioner; (iterations, PETSc reason)."""
@@ -180,8 +190,13 @@ class Newton:
             its, reason = self._linear_solve()
             lin_total += its
             if reason < 0:
+                detail = ""
+                if self.kind == "direct":
+                    F_ = self.ksp.getPC().getFactorMatrix()
+                    detail = f", MUMPS INFOG(1) = {F_.getMumpsInfog(1)}"
+                self._make_ksp()
                 self.refresh = True
-                return NewtonResult(False, it, lin_total, f"linear solver failed (PETSc reason {reason})")
+                return NewtonResult(False, it, lin_total, f"linear solver failed (PETSc reason {reason}{detail})")
             self.du.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
             parts = self._cpp.la.petsc.get_local_vectors(self.du, self.maps)
             dphi = comm.allreduce(max(float(np.abs(parts[k][:sizes[k]]).max(initial=0.0)) for k in (0, 1)),

@@ -128,7 +128,7 @@ class Simulation:
         eta = ""
         if step.current:
             total = self.info["theoretical_capacity_mAh_cm2"] / abs(step.current / MA_CM2) * 3600
-            spent = now - self.t_wall0
+            spent = self.state.get("wall_before", 0.0) + now - self.t_wall0
             frac = min(max(s["t_in_step"] / total, 1e-9), 1.0)
             eta = f"  ETA ≤ {spent / frac * (1 - frac) / 60:.1f} min"
         log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
@@ -157,6 +157,7 @@ class Simulation:
             self.writer.write(s["t"])
             s["field_times"].append(s["t"])
             if not ended:
+                self._checkpoint()  # stopped early (max_steps): resumable with --resume
                 break
             s["protocol_step"] += 1
             s["t_in_step"] = 0.0
@@ -312,6 +313,11 @@ class Simulation:
                 cut = next((st.until_V for st in self.steps if st.until_V is not None), None)
                 outputs.plot_voltage(s["rows"], self.folder / "voltage.png", sc.name, cut)
                 outputs.plot_profile(prof, self.folder / "utilization_profile.png", f"{sc.name}: at end of run")
-            atomic_write_json(self.folder / "summary.json", summary)  # last: marks a finished result
+            if summary["complete"]:
+                atomic_write_json(self.folder / "summary.json", summary)  # last: marks a finished result
+                for name in ("checkpoint.json", "checkpoint.npz", "status.json"):
+                    (self.folder / name).unlink(missing_ok=True)
+            else:  # stopped early: a status, never a summary that could pass for a finished run
+                atomic_write_json(self.folder / "status.json", {**summary, "resume_with": "--resume"})
         self.comm.barrier()
         return summary

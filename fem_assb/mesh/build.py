@@ -57,8 +57,7 @@ def gmsh_mesh(cfg, separator_um: float, mesh_cfg, where: str, comm=None) -> Tagg
     packing = comm.bcast(packing, root=0)
     box = np.array(shape) * cfg.voxel_um
     log(f"meshing {len(packing.radii)} spheres with gmsh (element size {size:g} µm) ...")
-    tm = build_gmsh_mesh(packing.centers, packing.radii, box, separator_um, cfg.channel, size,
-                         0.25 * cfg.voxel_um, comm)
+    tm = build_gmsh_mesh(packing.centers, packing.radii, box, separator_um, cfg.channel, size, comm=comm)
     tm.write(path)
     return tm
 

@@ -8,8 +8,8 @@ away from them. Meshing runs on rank 0 (its memory grows with the mesh); DOLFINx
 distributes the mesh. Facet tags come from the same `tag_facets` as voxel meshes.
 
 OpenCASCADE cannot mesh spheres that touch at a point, so radii are reduced to leave a gap
-of `gap` (a fraction of the voxel size) between the closest pair; the CAM volume change is
-reported in `info["cam_fraction_reduction"]`.
+of `gap_um` (default 0.3 × the element size; smaller gaps give overlapping surface meshes)
+between the closest pair; the CAM volume change is reported in `info["cam_fraction_reduction"]`.
 """
 from __future__ import annotations
 
@@ -43,13 +43,14 @@ def _images(centers, radii, box):
 
 
 def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, channel=None,
-                    size_um: float = 1.0, gap_um: float = 0.1, comm=None) -> TaggedMesh:
+                    size_um: float = 1.0, gap_um: float | None = None, comm=None) -> TaggedMesh:
     import dolfinx.fem
     import dolfinx.mesh
     from dolfinx.io import gmshio
     from mpi4py import MPI
 
     comm = comm or MPI.COMM_WORLD
+    gap_um = 0.3 * size_um if gap_um is None else gap_um
     box = np.asarray(box_um, float)
     info = {"kind": "gmsh", "separator_um": float(separator_um), "length_um": float(separator_um + box[0]),
             "composite_um": float(box[0]), "area_um2": float(box[1] * box[2]), "gmsh_size_um": size_um,
@@ -125,7 +126,19 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
         gmsh.model.mesh.field.setAsBackgroundMesh(f_thr)
         for opt in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
             gmsh.option.setNumber(opt, 0)
-        gmsh.model.mesh.generate(3)
+        error = None
+        try:
+            gmsh.model.mesh.generate(3)
+        except Exception as e:  # gmsh reports failures as plain exceptions
+            error = f"gmsh could not mesh the packing ({e}); try a smaller mesh.gmsh_size_um"
+            gmsh.finalize()
+    else:
+        error = None
+    error = comm.bcast(error, root=0)
+    if error:
+        from fem_assb.errors import SolverError
+
+        raise SolverError(error)
     info = comm.bcast(info, root=0)
     partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
     mesh, ct, _ = gmshio.model_to_mesh(gmsh.model if comm.rank == 0 else None, comm, 0, gdim=3,

@@ -173,7 +173,8 @@ def build_structure(cfg, separator_um: float = 0.0, where: str = "[structure]", 
     err = None
     if comm.rank == 0 and not path.exists():
         try:
-            log(f"generating structure {cfg.size_um} µm at {cfg.voxel_um:g} µm voxels ...")
+            log(f"reading image {cfg.image} ..." if cfg.image else
+                f"generating structure {cfg.size_um} µm at {cfg.voxel_um:g} µm voxels ...")
             generate(cfg, separator_um, where).save(path)
         except InputError as e:
             err = str(e)
