@@ -83,7 +83,10 @@ def bench_gmsh(n_spheres: int) -> dict:
     r = sample_radii(0.5, box, [d], [], 0.0, rng)
     p = pack_spheres(r, box, rng, 0.05)
     t = time.perf_counter()
-    tm = build_gmsh_mesh(p.centers, p.radii, box, 0.0, None, 1.0)
+    try:
+        tm = build_gmsh_mesh(p.centers, p.radii, box, 0.0, None, 1.0)
+    except Exception as e:
+        return {"spheres": len(r), "box_um": round(side, 1), "seconds": time.perf_counter() - t, "error": str(e)}
     return {"spheres": len(r), "box_um": round(side, 1), "seconds": time.perf_counter() - t,
             "tets": tm.mesh.topology.index_map(3).size_global, "cam_volume_reduction": tm.info["cam_fraction_reduction"]}
 

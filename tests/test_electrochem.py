@@ -203,3 +203,40 @@ def test_two_ranks_reproduce_serial_voltage_curve(tmp_path_factory):
     assert len(v1) == len(v2)
     assert np.max(np.abs(np.array(v1) - np.array(v2))) < 1e-6
     assert cap2 == pytest.approx(cap1, rel=1e-6)
+
+
+def test_double_layer_initial_response_is_capacitive(tmp_path):
+    """First backward-Euler step of a planar cell: each electrode is a double layer parallel to a
+    charge-transfer resistance (linearised Butler–Volmer, R_ct = RT/(F i0) for α = 0.5), so
+    ΔU = −I R_Ω − Σ I / (C_DL/Δt + 1/R_ct)."""
+    sc = planar(tmp_path, current=0.5, sep_um=20.0,
+                solver={"double_layer": True, "dt_initial_s": 1e-6, "max_steps": 1, "checkpoint_every": 0})
+    sc.materials.set = "nmc622_bli3ps4_li"  # seed 002: both electrodes have C_DL
+    sc.materials.cam_diffusivity_cm2_s = None
+    s = run(sc, tmp_path / "out")
+    mats = resolve(sc.materials)
+    I, dt = 5.0, 1e-6  # A/m², s
+    r_ohm = 20e-6 / mats.electrolyte.kappa + 20e-6 / float(mats.cam.sigma(mats.cam.x0))
+    cam, el = mats.cam, mats.electrolyte
+    i0_c = cam.i00 * np.sqrt(el.c_e * cam.c0 * (cam.c_max - cam.c0))
+    rt_f = R * mats.temperature / F
+    eta = sum(I / (c / dt + i0 / rt_f) for c, i0 in ((cam.c_dl, i0_c), (mats.anode.c_dl, mats.anode.i0)))
+    expected = float(cam.ocv(cam.x0)) - I * r_ohm - eta  # planar: interface area = cell area
+    assert s["final_voltage_V"] == pytest.approx(expected, abs=5e-6)
+    assert abs(s["final_voltage_V"] - expected) < 0.01 * eta
+    # and the faradaic share is tiny: almost no Li moved
+    assert abs(s["li_inserted_mol_m2"]) * F < 0.01 * I * dt
+
+
+def test_protocol_discharge_rest_charge(tmp_path):
+    sc = planar(tmp_path, current=2.0, step={"duration_h": 0.3})
+    sc.steps += [parse(type(sc.steps[0]), {"kind": "rest", "duration_h": 0.2}, Where("t")),
+                 parse(type(sc.steps[0]), {"kind": "charge", "current_mA_cm2": 2.0, "until_V": 4.4}, Where("t"))]
+    s = run(sc, tmp_path / "out")
+    ts = np.genfromtxt(tmp_path / "out" / "timeseries.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    rest = ts["kind"] == "rest"
+    assert np.all(ts["current_mA_cm2"][rest] == 0) and np.all(np.diff(ts["voltage_V"][rest]) >= -1e-9)
+    charge = ts["kind"] == "charge"
+    assert np.all(ts["current_mA_cm2"][charge] < 0) and ts["voltage_V"][-1] == pytest.approx(4.4, abs=1e-3)
+    assert ts["voltage_V"][charge][0] > ts["voltage_V"][rest][-1]  # charging lifts the voltage
+    assert s["charge_balance_error"] < 1e-6 and s["complete"]

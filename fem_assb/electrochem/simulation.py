@@ -199,18 +199,17 @@ class Simulation:
             if step.until_V is not None:
                 crossed = V < step.until_V if step.falling else V > step.until_V
                 overshoot = abs(V - step.until_V)
-                if crossed and overshoot > sv.cutoff_tol_V:
+                if crossed and overshoot > sv.cutoff_tol_V and dt > sv.dt_min_s * 1.0001:
                     m.restore()
                     s["rejected"] += 1
                     # secant between the last accepted voltage (Δt = 0) and this trial
                     target = step.until_V + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
                     frac = (s["voltage"] - target) / (s["voltage"] - V)
                     s["dt"] = max(dt * min(max(frac, 0.05), 0.95), sv.dt_min_s)
-                    if dt <= sv.dt_min_s * 1.0001:
-                        raise SolverError(f"cannot locate the cut-off {step.until_V:g} V within "
-                                          f"{sv.cutoff_tol_V:g} V: Δt reached dt_min_s")
                     secant = (dt, V)
                     continue
+                # crossed even with the smallest step: the cut-off is reached at once (an
+                # instantaneous overpotential jump); accept and end the step
             self._accept(step, dt, V, res)
             if step.until_V is not None and (V <= step.until_V if step.falling else V >= step.until_V):
                 s["stop_reason"] = f"cut-off {step.until_V:g} V"
@@ -286,6 +285,7 @@ class Simulation:
         energy = s["energy_J"] / A / 3.6 / 1e4  # mWh/cm²
         wall = s.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
         lo, hi = m.stoichiometry_range()
+        memory = self.comm.gather(peak_memory_mb(), root=0)
         summary = {
             "scenario": sc.name, "materials": self.mats.name, "complete": s["protocol_step"] >= len(self.steps),
             "stop_reason": s["stop_reason"],
@@ -299,7 +299,7 @@ class Simulation:
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
             "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,
             "masses_g_cm2": mass, "structure": {k: v for k, v in self.info.items() if k != "structure_meta"},
-            "structure_meta": self.info["structure_meta"], "peak_memory_mb_rank0": peak_memory_mb(),
+            "structure_meta": self.info["structure_meta"], "peak_memory_mb_per_rank": memory,
             "units": {"capacity_mAh_cm2": "mAh/cm²", "capacity_mAh_g": "mAh per g CAM",
                       "energy_density_Wh_kg": "Wh/kg of anode + separator + cathode (seed 001 SI eq. 3)",
                       "charge_balance_error": "|∫I dt − F ΔLi| / |∫I dt|"},

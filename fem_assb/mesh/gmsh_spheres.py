@@ -115,6 +115,21 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
             if tags:
                 gmsh.model.addPhysicalGroup(3, tags, int(p) + 1)
         surfaces = [s for t in groups[Phase.CAM] for s in gmsh.model.getBoundary([(3, t)], oriented=False)]
+        # near-contacts: surfaces closer than two elements get elements as small as the gap there
+        fields = []
+        tree2 = cKDTree(cs)
+        for i, j in tree2.query_pairs(2 * rs.max() + 2 * size_um, output_type="ndarray"):
+            d = np.linalg.norm(cs[j] - cs[i])
+            gap = d - rs[i] - rs[j]
+            if gap < 2 * size_um:
+                mid = cs[i] + (cs[j] - cs[i]) * (rs[i] + 0.5 * gap) / d
+                ball = gmsh.model.mesh.field.add("Ball")
+                for key, val in (("XCenter", mid[0]), ("YCenter", mid[1]), ("ZCenter", mid[2]),
+                                 ("Radius", max(2 * gap, 0.5 * size_um)), ("Thickness", size_um),
+                                 ("VIn", max(0.7 * gap, 0.15 * size_um)), ("VOut", 1e22)):
+                    gmsh.model.mesh.field.setNumber(ball, key, val)
+                fields.append(ball)
+        info["near_contacts"] = len(fields)
         f_dist = gmsh.model.mesh.field.add("Distance")
         gmsh.model.mesh.field.setNumbers(f_dist, "SurfacesList", [abs(s[1]) for s in surfaces])
         f_thr = gmsh.model.mesh.field.add("Threshold")
@@ -123,7 +138,9 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
         gmsh.model.mesh.field.setNumber(f_thr, "SizeMax", 2.5 * size_um)
         gmsh.model.mesh.field.setNumber(f_thr, "DistMin", 0.5 * size_um)
         gmsh.model.mesh.field.setNumber(f_thr, "DistMax", 4 * size_um)
-        gmsh.model.mesh.field.setAsBackgroundMesh(f_thr)
+        f_min = gmsh.model.mesh.field.add("Min")
+        gmsh.model.mesh.field.setNumbers(f_min, "FieldsList", [f_thr] + fields)
+        gmsh.model.mesh.field.setAsBackgroundMesh(f_min)
         for opt in ("Mesh.MeshSizeExtendFromBoundary", "Mesh.MeshSizeFromPoints", "Mesh.MeshSizeFromCurvature"):
             gmsh.option.setNumber(opt, 0)
         error = None
