@@ -13,8 +13,9 @@ from fem_assb import __version__
 from fem_assb.errors import InputError, SolverError
 
 #: commands registered by another command's module
-MODULES = {"estimate-current": "conductivity"}
-COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current", "run")
+MODULES = {"estimate-current": "conductivity", "report": "sweep"}
+COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current", "run", "sweep",
+            "report")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,88 @@
+"""Benchmark: full discharges of a seed-001-sized cathode (100×80×80 µm, 65 % CAM, 20 µm separator).
+
+    ./fem-assb exec python3 benchmarks/discharge.py [--cases 2um-1mA-1r,2um-8mA-2r,...]
+
+Case names are VOXEL-CURRENT-RANKS with VOXEL in {2um, 1um}, CURRENT in {1mA, 8mA}, RANKS in
+{1r, 2r}; the default runs all eight. Both resolutions use one structure generated at 1 µm; the
+2 µm mesh coarsens it (mesh.coarsen = 2). Prints a table and writes benchmarks/out/discharge.json
+(dofs, steps, Newton/linear iterations per step, seconds per step, wall time to cut-off, peak
+memory per rank). Figures, not pass/fail tests.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SCENARIO = """
+name = "bench-{name}"
+[materials]
+set = "nmc811_li6ps5cl_li"
+[structure]
+size_um = [100, 80, 80]
+voxel_um = 1.0
+seed = 7
+separator_um = 20.0
+[[structure.layers]]
+cam_fraction = 0.65
+diameters_um = [8.0]
+diameter_spread = 0.15
+[mesh]
+coarsen = {coarsen}
+[solver]
+linear = "{linear}"
+checkpoint_every = 0
+[output]
+plots = false
+[[steps]]
+kind = "discharge"
+current_mA_cm2 = {current}
+"""
+
+
+def run_case(name: str, out: Path) -> dict:
+    vox, cur, ranks = name.split("-")
+    coarsen = {"2um": 2, "1um": 1}[vox]
+    toml = out / f"{name}.toml"
+    toml.write_text(SCENARIO.format(name=name, coarsen=coarsen, linear="iterative" if vox == "1um" else "auto",
+                                    current=float(cur.rstrip("mA"))))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "fem_assb", "run", str(toml), "-o", str(out / name)]
+    n = int(ranks.rstrip("r"))
+    if n > 1:
+        cmd = ["mpirun", "-n", str(n), "--bind-to", "none"] + cmd
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT))
+    wall = time.perf_counter() - t
+    if r.returncode != 0:
+        return {"case": name, "error": (r.stderr.strip().splitlines() or ["?"])[-1], "wall_s": wall}
+    s = json.loads((out / name / "summary.json").read_text())
+    return {"case": name, "dofs": s["dofs"], "solver": s["linear_solver"], "steps": s["steps"],
+            "rejected": s["rejected_steps"], "newton_per_step": s["newton_iterations"] / s["steps"],
+            "linear_per_newton": s["linear_iterations"] / max(s["newton_iterations"], 1),
+            "seconds_per_step": s["wall_time_s"] / s["steps"], "solve_wall_s": s["wall_time_s"],
+            "process_wall_s": wall, "capacity_mAh_cm2": s["capacity_mAh_cm2"],
+            "peak_mb_per_rank": s["peak_memory_mb_per_rank"], "charge_balance_error": s["charge_balance_error"]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--cases", default="2um-1mA-1r,2um-1mA-2r,2um-8mA-1r,2um-8mA-2r,1um-8mA-2r,1um-1mA-2r,"
+                                       "1um-8mA-1r,1um-1mA-1r")
+    a = ap.parse_args()
+    out = HERE / "out" / "discharge"
+    out.mkdir(parents=True, exist_ok=True)
+    path = HERE / "out" / "discharge.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    for name in a.cases.split(","):
+        results[name] = run_case(name, out)
+        print(json.dumps(results[name]), flush=True)
+        path.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

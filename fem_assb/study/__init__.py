@@ -1,0 +1,1 @@
+"""Studies: a base scenario swept over parameter values, run as cases, collected into reports."""

@@ -1,0 +1,140 @@
+"""Running the cases of a study, one after another on all ranks or side by side on rank groups.
+
+Each case writes into STUDY_DIR/cases/NAME/: `result.json` when it finished (written last and
+atomically, so its presence means done), `error.json` when it failed (the sweep goes on).
+Rerunning the sweep skips finished cases, so an interrupted sweep completes only what is
+missing. `--case I` runs one case (e.g. from a Slurm job array).
+"""
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from pathlib import Path
+
+from fem_assb.errors import InputError, SolverError
+from fem_assb.io.atomic import atomic_write_json
+from fem_assb.parallel import log
+
+
+def case_dir(study_dir: Path, case) -> Path:
+    return study_dir / "cases" / case.name
+
+
+def done(study_dir: Path, case) -> bool:
+    return (case_dir(study_dir, case) / "result.json").is_file()
+
+
+def run_conductivity(case, spec, folder: Path, comm) -> dict:
+    """Structure → analysis → effective conductivity."""
+    from fem_assb.cli.conductivity import parse_contact
+    from fem_assb.conductivity import common
+    from fem_assb.materials.library import resolve
+    from fem_assb.microstructure.analysis import analyze
+    from fem_assb.microstructure.generate import build_structure
+    from fem_assb.phases import Phase
+
+    cc = spec.conductivity
+    sc = case.scenario
+    mats = resolve(sc.materials)
+    st = build_structure(sc.structure, 0.0, comm=comm)
+    sigma = (common.parse_sigma(cc.sigma) if cc.sigma else
+             common.sigma_from_material(cc.material) if cc.material else {Phase.SE: 100.0})
+    contact = parse_contact(cc.contact_resistance)
+    if cc.discretization == "fv":
+        from fem_assb.conductivity.fv import solve_fv as solver
+    else:
+        from fem_assb.conductivity.fem import solve_fem_voxels as solver
+    r = solver(st.labels, st.voxel_um, sigma, 1.0, cc.axis, contact, comm=comm)
+    return {"conductivity": r.to_dict(), "structure": analyze(st.labels, st.voxel_um, mats.cam),
+            "generation": st.meta}
+
+
+def run_discharge(case, spec, folder: Path, comm) -> dict:
+    from fem_assb.electrochem.simulation import Simulation
+
+    resume = (folder / "checkpoint.json").is_file()
+    sim = Simulation(case.scenario, folder, resume=resume, comm=comm)
+    summary = sim.run()
+    if not summary["complete"]:
+        raise SolverError(f"case stopped early: {summary['stop_reason']}")
+    return summary
+
+
+KINDS = {"conductivity": run_conductivity, "discharge": run_discharge}
+
+
+def run_case(case, spec, study_dir: Path, comm) -> str:
+    """Run one case on `comm`; returns 'done', 'skipped' or 'failed'."""
+    folder = case_dir(study_dir, case)
+    if done(study_dir, case):
+        return "skipped"
+    if comm.rank == 0:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "error.json").unlink(missing_ok=True)
+    comm.barrier()
+    t0 = time.perf_counter()
+    error = None
+    try:
+        result = KINDS[spec.study.kind](case, spec, folder, comm)
+    except (InputError, SolverError) as e:
+        error = str(e)
+    except Exception as e:  # a bug or a library failure: keep the sweep going, keep the trace
+        error = f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
+    errors = comm.allgather(error)
+    error = next((e for e in errors if e), None)
+    if comm.rank == 0:
+        if error:
+            atomic_write_json(folder / "error.json", {"case": case.name, "params": case.params, "error": error})
+        else:
+            atomic_write_json(folder / "result.json", {"case": case.name, "index": case.index,
+                                                       "params": case.params, "wall_time_s": time.perf_counter() - t0,
+                                                       "result": result})
+    comm.barrier()
+    return "failed" if error else "done"
+
+
+def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: int | None = None, comm=None):
+    """Run the cases (or case `only`); with `group_size`, rank groups run different cases."""
+    from mpi4py import MPI
+
+    comm = comm or MPI.COMM_WORLD
+    size = group_size or comm.size
+    if size < 1 or comm.size % size:
+        raise InputError(f"--group-size {size} must divide the number of ranks ({comm.size})")
+    color = comm.rank // size
+    n_groups = comm.size // size
+    group = comm.Split(color, comm.rank)
+    todo = [c for c in cases if only is None or c.index == only]
+    if only is not None and not todo:
+        raise InputError(f"--case {only}: accepted 0..{len(cases) - 1}")
+    counts = {"done": 0, "skipped": 0, "failed": 0}
+    for k, case in enumerate(todo):
+        if k % n_groups != color:
+            continue
+        status = run_case(case, spec, study_dir, group)
+        counts[status] += 1
+        if group.rank == 0:
+            print(f"[group {color}] case {case.index} {case.name}: {status}", flush=True)
+    group.Free()
+    totals = {k: comm.allreduce(v if comm.rank % size == 0 else 0) for k, v in counts.items()}
+    log(f"{spec.study.name}: {totals['done']} run, {totals['skipped']} already done, {totals['failed']} failed "
+        f"({len(todo)} case(s))")
+    return totals
+
+
+def write_manifest(spec, cases, study_dir: Path, study_file: Path) -> None:
+    import shutil
+
+    study_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(study_file, study_dir / "study.toml")
+    atomic_write_json(study_dir / "cases.json", [{"index": c.index, "name": c.name, "params": c.params}
+                                                 for c in cases])
+
+
+def collect(study_dir: Path) -> list[dict]:
+    """All finished case results (sorted by index) and the failures."""
+    rows = []
+    for f in sorted((study_dir / "cases").glob("*/result.json")):
+        rows.append(json.loads(f.read_text()))
+    return sorted(rows, key=lambda r: r["index"])

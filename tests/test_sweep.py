@@ -1,0 +1,79 @@
+"""Studies: expansion, resume after a kill, failure recording, rank groups, reports."""
+import csv
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+STUDY = """
+[study]
+name = "tiny"
+kind = "conductivity"
+realizations = 2
+
+[conductivity]
+sigma = "SE=1,CAM=0"
+
+[[study.vary]]
+keys = ["structure.layers.1.cam_fraction"]
+values = [[0.3], [0.45], [{bad}]]
+
+[base.structure]
+size_um = [16, 12, 12]
+voxel_um = 1.0
+seed = 4
+[[base.structure.layers]]
+diameters_um = [5.0]
+void_fraction = 0.1
+"""
+
+
+def table(folder):
+    with open(folder / "table.csv") as f:
+        rows = list(csv.DictReader(f))
+    return [{k: v for k, v in r.items() if "wall_time" not in k} for r in rows]
+
+
+def test_sweep_resume_failures_and_report(tmp_path):
+    study = tmp_path / "tiny.toml"
+    study.write_text(STUDY.format(bad=0.8))  # 0.8 CAM cannot be packed: those cases fail
+    listing = run_cli("sweep", study, "-o", tmp_path / "ref", "--list", cwd=tmp_path)
+    assert listing.returncode == 0 and len(listing.stdout.strip().splitlines()) == 6
+    r = run_cli("sweep", study, "-o", tmp_path / "ref", cwd=tmp_path)
+    assert r.returncode == 5, r.stderr  # some cases failed
+    errors = list((tmp_path / "ref" / "cases").glob("*/error.json"))
+    assert len(errors) == 2 and "densest sphere packing" in errors[0].read_text()
+    assert run_cli("report", tmp_path / "ref", cwd=tmp_path).returncode == 0
+    ref = table(tmp_path / "ref")
+    assert len(ref) == 4 and all(float(row["conductivity.sigma_eff"]) > 0 for row in ref)
+
+    # an interrupted sweep: cases 0 and 2 finished, case 1 left half-written (as a killed or failed run
+    # leaves it: a folder without result.json); the restart runs only the missing cases
+    for i in (0, 2):
+        assert run_cli("sweep", study, "-o", tmp_path / "run", "--case", i, cwd=tmp_path).returncode == 0
+    cases = tmp_path / "run" / "cases"
+    first = {p.parent.name: p.stat().st_mtime_ns for p in cases.glob("*/result.json")}
+    half = sorted(cases.parent.joinpath("cases").iterdir())[0].parent / "0001_0.3_r1"
+    half.mkdir(exist_ok=True)
+    (half / "error.json").write_text("{}")
+    r = run_cli("sweep", study, "-o", tmp_path / "run", cwd=tmp_path)
+    assert "2 run, 2 already done, 2 failed" in r.stdout, r.stdout
+    for name, mtime in first.items():  # finished cases were not rerun
+        assert (cases / name / "result.json").stat().st_mtime_ns == mtime
+    assert (half / "result.json").is_file() and not (half / "error.json").exists()
+    assert run_cli("report", tmp_path / "run", cwd=tmp_path).returncode == 0
+    assert table(tmp_path / "run") == ref
+
+
+def test_sweep_groups_and_single_case(tmp_path):
+    study = tmp_path / "tiny.toml"
+    study.write_text(STUDY.format(bad=0.35))
+    r = run_cli("sweep", study, "-o", tmp_path / "g", "--group-size", "1", np_ranks=2, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "[group 0]" in r.stdout and "[group 1]" in r.stdout
+    assert len(list((tmp_path / "g" / "cases").glob("*/result.json"))) == 6
+    r = run_cli("sweep", study, "-o", tmp_path / "one", "--case", "3", cwd=tmp_path)
+    assert r.returncode == 0 and len(list((tmp_path / "one" / "cases").glob("*/result.json"))) == 1
+    bad = run_cli("sweep", study, "-o", tmp_path / "one", "--case", "9", cwd=tmp_path)
+    assert bad.returncode == 2 and "--case 9" in bad.stderr
+    bad = run_cli("sweep", study, "--group-size", "3", np_ranks=2, cwd=tmp_path)
+    assert bad.returncode == 2 and "must divide" in bad.stderr
