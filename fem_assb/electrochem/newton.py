@@ -185,7 +185,10 @@ class Newton:
             if not np.isfinite(rnorm):
                 return NewtonResult(False, it, lin_total, "non-finite residual")
             r0 = r0 or max(rnorm, 1e-300)
-            rtol = max(self.lin_rtol, min(1e-3, 0.1 * (rnorm / r0) ** 2)) if it > 1 else 1e-3
+            if self.kind == "direct":  # Krylov iterations on a (lagged) LU are cheap: solve tightly
+                rtol = self.lin_rtol
+            else:  # inexact Newton (Eisenstat–Walker type) for the AMG-preconditioned solves
+                rtol = max(self.lin_rtol, min(1e-3, 0.1 * (rnorm / r0) ** 2)) if it > 1 else 1e-3
             self.ksp.setTolerances(rtol=rtol, atol=0.0, max_it=500)
             its, reason = self._linear_solve()
             lin_total += its

@@ -160,6 +160,7 @@ class Simulation:
                 self._checkpoint()  # stopped early (max_steps): resumable with --resume
                 break
             s["protocol_step"] += 1
+            self.model.forget_rate()  # the current changes: the old rate is no predictor
             s["t_in_step"] = 0.0
             s["dt"] = sv.dt_initial_s
         self.writer.close()
@@ -181,6 +182,7 @@ class Simulation:
                     return True
                 dt = min(dt, left)
             m.set_controls(dt, step.current)
+            m.predict(dt)
             res = self.newton.solve()
             lo, hi = m.stoichiometry_range()
             band = X_TOLERANCE
@@ -234,7 +236,7 @@ class Simulation:
         from mpi4py import MPI
 
         self._dx = self.comm.allreduce(dx, op=MPI.MAX)
-        m.commit()
+        m.commit(dt)
         A = self.doms.area_geometric
         s["step"] += 1
         s["t"] += dt
