@@ -23,3 +23,15 @@ def run_cli(*args, np_ranks: int = 1, cwd=None, timeout=1800):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def pytest_configure(config):
+    """Under mpirun each rank gets its own temporary base folder: ranks sharing pytest's default
+    one race while cleaning up old runs. Tests that need one folder on all ranks broadcast rank
+    0's path."""
+    rank = os.environ.get("OMPI_COMM_WORLD_RANK") or os.environ.get("PMI_RANK")
+    if rank is not None and config.option.basetemp is None:
+        import getpass
+        import tempfile
+
+        config.option.basetemp = Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}" / f"mpi-rank{rank}"
