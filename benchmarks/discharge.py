@@ -58,8 +58,9 @@ def run_case(name: str, out: Path) -> dict:
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT))
     wall = time.perf_counter() - t
+    (out / f"{name}.log").write_text(r.stdout + r.stderr)
     if r.returncode != 0:
-        return {"case": name, "error": (r.stderr.strip().splitlines() or ["?"])[-1], "wall_s": wall}
+        return {"case": name, "error": f"exit {r.returncode}, see {out / name}.log", "wall_s": wall}
     s = json.loads((out / name / "summary.json").read_text())
     return {"case": name, "dofs": s["dofs"], "solver": s["linear_solver"], "steps": s["steps"],
             "rejected": s["rejected_steps"], "newton_per_step": s["newton_iterations"] / s["steps"],

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,3 +36,28 @@ def pytest_configure(config):
         import tempfile
 
         config.option.basetemp = Path(tempfile.gettempdir()) / f"pytest-of-{getpass.getuser()}" / f"mpi-rank{rank}"
+
+
+D_FAST = 1e-8  # cm²/s: "fast" solid diffusion for the reference cases (τ_D = L²/D ≈ 400 s)
+
+
+def scenario(d: dict):
+    from fem_assb.config.scenario import Scenario
+    from fem_assb.config.schema import Where, parse
+
+    return parse(Scenario, d, Where("test"))
+
+
+def planar(tmp: Path, h_um=1.0, cam_um=20.0, sep_um=10.0, current=2.0, **extra):
+    """A flat CAM slab on an SE separator: an exactly one-dimensional cell."""
+    n = int(round(cam_um / h_um))
+    img = tmp / f"slab_{h_um:g}.npy"
+    np.save(img, np.ones((n, 1, 1), np.uint8))
+    d = {"name": "planar",
+         "materials": {"set": "nmc811_li6ps5cl_li", "cam_diffusivity_cm2_s": D_FAST},
+         "structure": {"image": str(img), "image_labels": {"1": "CAM"}, "voxel_um": h_um, "separator_um": sep_um},
+         "mesh": {"separator_growth": 1.0},
+         "steps": [{"kind": "discharge", "current_mA_cm2": current, **extra.pop("step", {})}],
+         "solver": {"linear": "direct", **extra.pop("solver", {})},
+         "output": {"plots": False}}
+    return scenario(d)

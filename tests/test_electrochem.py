@@ -8,31 +8,10 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from fem_assb.config.scenario import Scenario
+from conftest import D_FAST, planar, scenario
 from fem_assb.config.schema import Where, parse
 from fem_assb.materials.library import resolve
 from fem_assb.units import F, R
-
-D_FAST = 1e-8  # cm²/s: "fast" solid diffusion for the reference cases (τ_D = L²/D ≈ 400 s)
-
-
-def scenario(d: dict) -> Scenario:
-    return parse(Scenario, d, Where("test"))
-
-
-def planar(tmp: Path, h_um=1.0, cam_um=20.0, sep_um=10.0, current=2.0, **extra) -> Scenario:
-    """A flat CAM slab on an SE separator: an exactly one-dimensional cell."""
-    n = int(round(cam_um / h_um))
-    img = tmp / f"slab_{h_um:g}.npy"
-    np.save(img, np.ones((n, 1, 1), np.uint8))
-    d = {"name": "planar",
-         "materials": {"set": "nmc811_li6ps5cl_li", "cam_diffusivity_cm2_s": D_FAST},
-         "structure": {"image": str(img), "image_labels": {"1": "CAM"}, "voxel_um": h_um, "separator_um": sep_um},
-         "mesh": {"separator_growth": 1.0},
-         "steps": [{"kind": "discharge", "current_mA_cm2": current, **extra.pop("step", {})}],
-         "solver": {"linear": "direct", **extra.pop("solver", {})},
-         "output": {"plots": False}}
-    return scenario(d)
 
 
 def run(sc, folder):

@@ -14,8 +14,8 @@ from fem_assb.errors import InputError, SolverError
 
 #: commands registered by another command's module
 MODULES = {"estimate-current": "conductivity", "report": "sweep"}
-COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current", "run", "sweep",
-            "report")
+COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current", "run",
+            "impedance", "sweep", "report")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -21,8 +21,8 @@ PHASE_CHOICES = ("SE", "CAM", "BINDER", "VOID", "CARBON", "SEPARATOR")
 class LayerConfig:
     """A homogeneous random packing; several layers stack along x from the separator side."""
 
-    thickness_fraction: float = opt(1.0, lo=0.0, hi=1.0, lo_open=True,
-                                    help="share of the composite thickness (x) taken by this layer")
+    thickness_fraction: float = opt(1.0, lo=0.0, hi=1.0,
+                                    help="share of the composite thickness (x) taken by this layer (0: absent)")
     cam_fraction: float = opt(0.65, lo=0.0, hi=1.0, help="CAM volume fraction of the whole layer (voids included)")
     diameters_um: list[float] = opt(default_factory=lambda: [8.0], lo=0.0, lo_open=True, unit="µm",
                                     help="CAM sphere diameters: one value = monomodal, several = multimodal")
@@ -170,10 +170,24 @@ class SolverConfig:
 @dataclass
 class OutputConfig:
     fields_every: int = opt(0, lo=0, help="write 3D fields every N steps (0 = at start and end of each step only)")
-    format: str = opt("vtx", choices=("vtx", "xdmf"), help="ParaView field format")
     plots: bool = opt(True, help="write PNG plots")
     profile_bins_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
                                         help="x-bin width of profile.csv (default: the voxel size)")
+
+
+@dataclass
+class ImpedanceConfig:
+    """Small-signal impedance about a rest state (`fem-assb impedance`)."""
+
+    f_max_Hz: float = opt(7e6, lo=0.0, lo_open=True, unit="Hz", help="highest frequency")
+    f_min_Hz: float = opt(1.0, lo=0.0, lo_open=True, unit="Hz", help="lowest frequency")
+    per_decade: int = opt(8, lo=1, hi=100, help="frequencies per decade (log-spaced)")
+    rest_x_Li: float | None = opt(None, lo=0.0, hi=1.0, lo_open=True, hi_open=True,
+                                  help="CAM stoichiometry of the rest state (default: the material set's c0/c_max)")
+
+    def check(self, where: Where):
+        if self.f_min_Hz >= self.f_max_Hz:
+            where.fail("f_min_Hz", f"= {self.f_min_Hz:g} must be below f_max_Hz = {self.f_max_Hz:g}")
 
 
 @dataclass
@@ -187,6 +201,7 @@ class Scenario:
                                   help="protocol steps, run in order")
     solver: SolverConfig = opt(default_factory=SolverConfig, help="time stepping and solvers")
     output: OutputConfig = opt(default_factory=OutputConfig, help="outputs")
+    impedance: ImpedanceConfig = opt(default_factory=ImpedanceConfig, help="impedance spectrum settings")
 
     #: folder of the scenario file, to resolve relative paths (not a TOML key)
     base_dir: Path = field(default=Path("."), init=False, repr=False, compare=False)

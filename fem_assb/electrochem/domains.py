@@ -139,7 +139,7 @@ def vertex_to_dof(V) -> np.ndarray:
     c2v = mesh.topology.connectivity(tdim, 0)
     n_cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
     dofs = V.dofmap.list[:n_cells]
-    verts = c2v.array.reshape(n_cells, -1)
+    verts = c2v.array.reshape(n_cells, dofs.shape[1])  # P1: one dof per vertex (also on a rank without cells)
     n_v = mesh.topology.index_map(0).size_local + mesh.topology.index_map(0).num_ghosts
     out = np.full(n_v, -1, np.int32)
     out[verts.ravel()] = dofs.ravel()

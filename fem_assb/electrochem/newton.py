@@ -138,7 +138,8 @@ class Newton:
                 return its, reason
         return its, reason
 
-    def _assemble(self) -> float:
+    def assemble(self) -> float:
+        """Residual into self.b and Jacobian into self.A at the current state; returns |F|_inf."""
         import dolfinx.fem.petsc
         from petsc4py import PETSc
 
@@ -181,7 +182,7 @@ class Newton:
         r0 = None
         sizes = [mp.size_local for mp, _ in self.maps]
         for it in range(1, self.max_it + 1):
-            rnorm = self._assemble()
+            rnorm = self.assemble()
             if not np.isfinite(rnorm):
                 return NewtonResult(False, it, lin_total, "non-finite residual")
             r0 = r0 or max(rnorm, 1e-300)

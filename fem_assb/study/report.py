@@ -116,3 +116,64 @@ def line_plot(path: Path, series: dict, xlabel: str, ylabel: str, title: str = "
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def gains(rows: list[dict], key: str, ref, by: str, values: list[str]) -> None:
+    """Adds `V.gain` = V − V(reference) to each row, the reference being the row with the same
+    `by` value and `key` == ref (e.g. the unperforated cathode at the same current)."""
+    refs = {r[by]: r for r in rows if r[key] == ref}
+    for r in rows:
+        base = refs.get(r[by])
+        for v in values:
+            r[v + ".gain"] = float(r[v]) - float(base[v]) if base else float("nan")
+
+
+def profile_plot(study_dir: Path, rows: list[dict], label, path: Path, title: str) -> None:
+    """Utilization (left) and cumulative capacity (right) along x at cut-off, one line per row
+    (read from each case's profile.csv)."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    for r in rows:
+        f = study_dir / "cases" / r["case"] / "profile.csv"
+        if not f.is_file():
+            continue
+        with open(f) as fh:
+            prof = list(csv.DictReader(fh))
+        x = [float(p["x_um"]) for p in prof]
+        axes[0].plot(x, [float(p["utilization"]) for p in prof], label=label(r))
+        axes[1].plot(x, [float(p["cumulative_capacity_mAh_cm2"]) for p in prof], label=label(r))
+    axes[0].set_ylabel("mean CAM utilization at cut-off")
+    axes[1].set_ylabel("cumulative capacity [mAh/cm²]")
+    for ax in axes:
+        ax.set_xlabel("x from separator [µm]")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def render_current(study_dir: Path, row: dict, path: Path, title: str) -> str | None:
+    """PNG of |ionic current density| in the SE at cut-off (the case's electrolyte.xdmf); returns
+    a one-line reason when it cannot be rendered (no display, missing fields) instead of failing
+    the whole report."""
+    from fem_assb.errors import SolverError
+    from fem_assb.io.render import render_in_subprocess
+
+    xdmf = study_dir / "cases" / row["case"] / "electrolyte.xdmf"
+    if not xdmf.is_file():
+        return f"{path.name}: {xdmf} missing"
+    try:
+        render_in_subprocess("fem_assb.io.fields:render_field",
+                             {"xdmf": str(xdmf), "name": "ionic_current_density_magnitude", "png": str(path),
+                              "title": title, "label": "|j| [mA/cm²]", "scale": 0.1})
+    except (SolverError, InputError) as e:
+        return f"{path.name}: {e}"
+    return None

@@ -25,19 +25,12 @@ def done(study_dir: Path, case) -> bool:
     return (case_dir(study_dir, case) / "result.json").is_file()
 
 
-def run_conductivity(case, spec, folder: Path, comm) -> dict:
-    """Structure → analysis → effective conductivity."""
+def _sigma_eff(st, cc, comm) -> dict:
+    """Effective conductivity of a structure with the study's [conductivity] settings."""
     from fem_assb.cli.conductivity import parse_contact
     from fem_assb.conductivity import common
-    from fem_assb.materials.library import resolve
-    from fem_assb.microstructure.analysis import analyze
-    from fem_assb.microstructure.generate import build_structure
     from fem_assb.phases import Phase
 
-    cc = spec.conductivity
-    sc = case.scenario
-    mats = resolve(sc.materials)
-    st = build_structure(sc.structure, 0.0, comm=comm)
     sigma = (common.parse_sigma(cc.sigma) if cc.sigma else
              common.sigma_from_material(cc.material) if cc.material else {Phase.SE: 100.0})
     contact = parse_contact(cc.contact_resistance)
@@ -45,12 +38,24 @@ def run_conductivity(case, spec, folder: Path, comm) -> dict:
         from fem_assb.conductivity.fv import solve_fv as solver
     else:
         from fem_assb.conductivity.fem import solve_fem_voxels as solver
-    r = solver(st.labels, st.voxel_um, sigma, 1.0, cc.axis, contact, comm=comm)
-    return {"conductivity": r.to_dict(), "structure": analyze(st.labels, st.voxel_um, mats.cam),
-            "generation": st.meta}
+    return solver(st.labels, st.voxel_um, sigma, 1.0, cc.axis, contact, comm=comm).to_dict()
+
+
+def run_conductivity(case, spec, folder: Path, comm) -> dict:
+    """Structure → analysis → effective conductivity."""
+    from fem_assb.materials.library import resolve
+    from fem_assb.microstructure.analysis import analyze
+    from fem_assb.microstructure.generate import build_structure
+
+    sc = case.scenario
+    st = build_structure(sc.structure, 0.0, comm=comm)
+    return {"conductivity": _sigma_eff(st, spec.conductivity, comm),
+            "structure": analyze(st.labels, st.voxel_um, resolve(sc.materials).cam), "generation": st.meta}
 
 
 def run_discharge(case, spec, folder: Path, comm) -> dict:
+    """A discharge (resumed from its checkpoint after an interruption); with
+    `[conductivity] with_discharge`, also σ_eff of the composite without its separator."""
     from fem_assb.electrochem.simulation import Simulation
 
     resume = (folder / "checkpoint.json").is_file()
@@ -58,6 +63,8 @@ def run_discharge(case, spec, folder: Path, comm) -> dict:
     summary = sim.run()
     if not summary["complete"]:
         raise SolverError(f"case stopped early: {summary['stop_reason']}")
+    if spec.conductivity.with_discharge:
+        summary["conductivity"] = _sigma_eff(sim.structure, spec.conductivity, comm)
     return summary
 
 
@@ -124,10 +131,13 @@ def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: int
 
 
 def write_manifest(spec, cases, study_dir: Path, study_file: Path) -> None:
-    import shutil
+    """study.toml (the study as run, inherited tables resolved) and cases.json."""
+    from fem_assb.io.atomic import atomic_write_text
+    from fem_assb.io.toml import dumps
+    from fem_assb.study.spec import read_study
 
     study_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(study_file, study_dir / "study.toml")
+    atomic_write_text(study_dir / "study.toml", f"# resolved from {study_file}\n" + dumps(read_study(study_file)))
     atomic_write_json(study_dir / "cases.json", [{"index": c.index, "name": c.name, "params": c.params}
                                                  for c in cases])
 

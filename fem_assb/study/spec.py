@@ -5,6 +5,7 @@
     kind = "discharge"                 # discharge | conductivity
     realizations = 1                   # seeds: base seed, base seed + 1, ...
     report = "scenarios.perforated:report"   # optional: module:function(study_dir, table)
+    extends = "study.toml"             # optional: start from another study file (see read_study)
 
     [[study.vary]]                     # groups vary together (zipped); groups multiply (product)
     keys = ["structure.channel.radius_um"]
@@ -13,6 +14,7 @@
     [conductivity]                     # kind = conductivity: what to solve
     sigma = "SE=1,CAM=1e-4"            # S/cm (or material = "lgps")
     discretization = "fv"
+    with_discharge = false             # kind = discharge: also σ_eff of each case's composite
 
     [base]                             # a scenario, exactly as in a scenario file
     [base.structure] ...
@@ -61,6 +63,8 @@ class ConductivityConfig:
     discretization: str = opt("fv", choices=("fv", "fem"), help="face-based FV or nodal FEM")
     axis: str = opt("x", choices=("x", "y", "z"), help="transport direction")
     contact_resistance: str | None = opt(None, help="e.g. CAM:SE=40 (Ω cm²)")
+    with_discharge: bool = opt(False, help="kind = discharge: also compute σ_eff of each case's composite "
+                                           "(without separator) with these settings")
 
 
 @dataclass
@@ -108,10 +112,33 @@ def _label(value) -> str:
     return str(value)
 
 
+def _merge(parent: dict, child: dict) -> dict:
+    out = copy.deepcopy(parent)
+    for k, v in child.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def read_study(path: str | Path, _seen: tuple = ()) -> dict:
+    """The study file's tables, with `[study] extends = "OTHER.toml"` resolved: the other file
+    (relative to this one) is the starting point, tables merge key by key, and any other value,
+    arrays included (e.g. the `[[study.vary]]` groups), replaces the inherited one."""
+    p = Path(path).resolve()
+    if p in _seen:
+        raise InputError(f"{p}: [study] extends forms a cycle")
+    raw = read_toml(p)
+    parent = raw.get("study", {}).pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise InputError(f"{p}: [study] extends must be a file name (string)")
+    return _merge(read_study(p.parent / parent, _seen + (p,)), raw)
+
+
 def load_study(path: str | Path) -> tuple[StudyFile, list[Case]]:
     """Read a study file and expand it into validated cases."""
     p = Path(path)
-    spec = parse(StudyFile, read_toml(p), Where(str(p)))
+    spec = parse(StudyFile, read_study(p), Where(str(p)))
     groups = spec.study.vary
     points = list(itertools.product(*[g.values for g in groups])) if groups else [()]
     cases = []

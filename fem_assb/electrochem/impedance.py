@@ -1,0 +1,207 @@
+"""Small-signal impedance of the 3D cell about a rest state (seed 002 Fig. 12).
+
+The model of model.py with double layers at both electrodes, linearised about a uniform rest
+state (x_Li everywhere, no current: φ_e = 0, φ_s = U(x_Li)). Its backward-Euler Jacobian is
+J(Δt) = K + M/Δt, K the steady conductances (ohmic, charge transfer, diffusion) and M the
+storage terms (Li in the CAM, double-layer charge), so two assemblies at different Δt give K and
+M exactly — no second set of forms to keep in step with the model. A harmonic current
+î e^{iωt} at the current collector then solves (K + iωM) û = −r î, r = ∂F/∂I, here as the real
+2 × 2 block system [[K, −ωM], [ωM, K]] [û_re; û_im] = [−r; 0] with MUMPS. The impedance is
+Z = −Û/î (Û the area-mean φ̂_s on the current collector; discharge current counted positive, so
+Re Z > 0), in Ω cm² of geometric area.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fem_assb.errors import SolverError
+from fem_assb.parallel import log
+
+
+def frequencies(f_max: float, f_min: float, per_decade: int) -> np.ndarray:
+    """Log-spaced frequencies from f_max down to f_min (both included), Hz."""
+    n = max(2, int(round(np.log10(f_max / f_min) * per_decade)) + 1)
+    return np.logspace(np.log10(f_max), np.log10(f_min), n)
+
+
+def arcs(f: np.ndarray, z: np.ndarray) -> list[dict]:
+    """Characteristic frequencies of the arcs, highest first: the peaks of −∂Re Z/∂ln f (for an
+    R ∥ C arc a peak of height R/2 at f = 1/(2πRC)). Unlike the apices of −Im Z, these stay
+    separate when a small arc (the anode's) sits on the flank of a large one."""
+    lf = np.log(f)
+    g = -np.gradient(z.real, lf)
+    out = []
+    for k in range(1, len(f) - 1):
+        if g[k] > g[k - 1] and g[k] >= g[k + 1] and g[k] > 1e-3 * g.max():
+            a, b, c = np.polyfit(lf[k - 1:k + 2], g[k - 1:k + 2], 2)  # parabola: the peak between samples
+            apex, top = (np.exp(-b / (2 * a)), c - b * b / (4 * a)) if a < 0 else (f[k], g[k])
+            out.append({"f_Hz": float(apex), "arc_resistance_ohm_cm2": float(2 * top),
+                        "re_Z_ohm_cm2": float(z.real[k]), "minus_im_Z_ohm_cm2": float(-z.imag[k])})
+    return sorted(out, key=lambda a: -a["f_Hz"])
+
+
+class Impedance:
+    """Linearisation of a scenario's cell about its rest state and the frequency sweep."""
+
+    def __init__(self, sc, comm=None):
+        from mpi4py import MPI
+
+        from fem_assb.electrochem.domains import build_domains
+        from fem_assb.electrochem.model import ElectrochemModel
+        from fem_assb.electrochem.newton import Newton
+        from fem_assb.materials.library import resolve
+        from fem_assb.mesh.build import scenario_mesh
+
+        self.comm = comm or MPI.COMM_WORLD
+        self.sc = sc
+        self.mats = resolve(sc.materials)
+        self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
+        self.doms = build_domains(self.tm)
+        self.model = ElectrochemModel(self.doms, self.mats, double_layer=True)
+        self.newton = Newton(self.model, "direct")
+        cam = self.mats.cam
+        self.x_rest = sc.impedance.rest_x_Li if sc.impedance.rest_x_Li is not None else cam.x0
+        self.K, self.M, self.r = self._linearise()
+
+    def _linearise(self):
+        from petsc4py import PETSc
+
+        m, n = self.model, self.newton
+        m.set_equilibrium(self.x_rest)
+        jac = {}
+        for dt in (1.0, 0.5):
+            m.set_controls(dt, 0.0)
+            n.assemble()
+            jac[dt] = n.A.copy()
+        rest = n.b.copy()
+        m.set_controls(1.0, 1.0)  # 1 A/m²
+        n.assemble()
+        r = n.b.copy()
+        r.axpy(-1.0, rest)
+        M = jac[0.5].copy()
+        M.axpy(-1.0, jac[1.0], PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # (K + 2M) − (K + M)
+        K = jac[1.0].copy()
+        K.axpy(-1.0, M, PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        return K, M, r
+
+    def sweep(self, freqs: np.ndarray, progress: bool = True) -> np.ndarray:
+        """Z(f) in Ω cm² for each frequency."""
+        from petsc4py import PETSc
+
+        K, M, comm = self.K, self.M, self.comm
+        Mneg = M.copy()
+        Mneg.scale(-1.0)
+        B0 = PETSc.Mat().createNest([[K, None], [None, K]], comm=comm).convert("aij")
+        B1 = PETSc.Mat().createNest([[None, Mneg], [M, None]], comm=comm).convert("aij")
+        A = B0.copy()
+        A.axpy(1.0, B1, PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
+        ksp = PETSc.KSP().create(comm)
+        ksp.setOperators(A)
+        ksp.setType("preonly")
+        ksp.getPC().setType("lu")
+        ksp.getPC().setFactorSolverType("mumps")
+        x, b = A.createVecs()
+        n_loc = self.r.getLocalSize()
+        b.array[:n_loc] = -self.r.array_r
+        b.array[n_loc:] = 0.0
+        z = np.zeros(len(freqs), complex)
+        t0 = time.perf_counter()
+        for k, f in enumerate(freqs):
+            A.zeroEntries()
+            A.axpy(1.0, B0, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+            A.axpy(2 * np.pi * f, B1, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+            ksp.setOperators(A)
+            ksp.solve(b, x)
+            if ksp.getConvergedReason() < 0:
+                raise SolverError(f"impedance solve failed at f = {f:.4g} Hz (PETSc reason "
+                                  f"{ksp.getConvergedReason()})")
+            u = x.array_r
+            z[k] = -complex(self._voltage(u[:n_loc]), self._voltage(u[n_loc:])) * 1e4  # Ω m² → Ω cm²
+            if progress and (k % 10 == 0 or k == len(freqs) - 1):
+                eta = (time.perf_counter() - t0) / (k + 1) * (len(freqs) - k - 1)
+                log(f"f {f:10.4g} Hz  Z = {z[k].real:10.4g} {z[k].imag:+10.4g}i Ω cm²  "
+                    f"({k + 1}/{len(freqs)}, ETA {eta / 60:.1f} min)")
+        for mat in (A, B0, B1, Mneg):
+            mat.destroy()
+        ksp.destroy()
+        self.model.set_equilibrium(self.x_rest)
+        return z
+
+    def _voltage(self, owned: np.ndarray) -> float:
+        """Area-mean φ_s on the current collector of a perturbation (owned block-vector values)."""
+        from petsc4py import PETSc
+
+        n = self.newton
+        vec = n.du
+        vec.array[:] = owned
+        vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
+        parts = n._cpp.la.petsc.get_local_vectors(vec, n.maps)
+        self.model.phi_s.x.array[:] = parts[1]
+        return self.model.voltage()
+
+
+def run_impedance(sc, folder: Path, comm=None) -> dict:
+    """Spectrum of a scenario: impedance.csv, nyquist.png and summary.json in `folder`."""
+    from mpi4py import MPI
+
+    from fem_assb.electrochem.outputs import write_csv
+    from fem_assb.io.atomic import atomic_write_json
+
+    comm = comm or MPI.COMM_WORLD
+    t0 = time.perf_counter()
+    folder = Path(folder)
+    if comm.rank == 0:
+        folder.mkdir(parents=True, exist_ok=True)
+    imp = Impedance(sc, comm)
+    cfg = sc.impedance
+    f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
+    log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
+        f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}")
+    z = imp.sweep(f)
+    el = imp.mats.electrolyte
+    summary = {
+        "scenario": sc.name, "materials": imp.mats.name, "rest_x_Li": imp.x_rest,
+        "rest_voltage_V": float(imp.mats.cam.ocv(imp.x_rest)),
+        "f_max_Hz": float(f[0]), "f_min_Hz": float(f[-1]), "frequencies": len(f),
+        "high_frequency_re_Z_ohm_cm2": float(z[0].real), "low_frequency_re_Z_ohm_cm2": float(z[-1].real),
+        "separator_resistance_ohm_cm2": imp.structure.separator_um * 1e-4 / (el.kappa * 1e-2),
+        "arcs": arcs(f, z), "dofs": imp.newton.n_dofs, "ranks": comm.size,
+        "cc_contact_ratio": imp.doms.area_cc / imp.doms.area_geometric,
+        "interface_area_per_area": imp.doms.area_interface / imp.doms.area_geometric,
+        "wall_time_s": time.perf_counter() - t0,
+        "units": {"Z": "Ω cm² of geometric area", "separator_resistance_ohm_cm2": "separator thickness / κ"},
+    }
+    if comm.rank == 0:
+        cols = ["f_Hz", "re_Z_ohm_cm2", "minus_im_Z_ohm_cm2"]
+        write_csv(folder / "impedance.csv", cols, [dict(zip(cols, v)) for v in zip(f, z.real, -z.imag)])
+        if sc.output.plots:
+            nyquist(folder / "nyquist.png", {sc.name: (f, z)}, summary["arcs"])
+        atomic_write_json(folder / "summary.json", summary)
+    comm.barrier()
+    return summary
+
+
+def nyquist(path: Path, spectra: dict, arcs_: list | None = None) -> None:
+    """Nyquist plot (equal axes) of one or more spectra: label → (f, Z)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.8))
+    for label, (f, z) in spectra.items():
+        ax.plot(z.real, -z.imag, "o-", ms=3, label=label)
+    for a in arcs_ or []:
+        ax.annotate(f"{a['f_Hz']:.3g} Hz", (a["re_Z_ohm_cm2"], a["minus_im_Z_ohm_cm2"]), fontsize=8,
+                    textcoords="offset points", xytext=(0, 6), ha="center")
+    ax.set_xlabel("Re Z [Ω cm²]")
+    ax.set_ylabel("−Im Z [Ω cm²]")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
