@@ -219,3 +219,27 @@ def test_protocol_discharge_rest_charge(tmp_path):
     assert np.all(ts["current_mA_cm2"][charge] < 0) and ts["voltage_V"][-1] == pytest.approx(4.4, abs=1e-3)
     assert ts["voltage_V"][charge][0] > ts["voltage_V"][rest][-1]  # charging lifts the voltage
     assert s["charge_balance_error"] < 1e-6 and s["complete"]
+
+
+def test_snapshots_are_located_like_the_cutoff(tmp_path):
+    sc = planar(tmp_path, current=2.0, step={"until_V": 3.6})
+    sc.output.snapshot_V = [3.85, 3.75, 5.0]  # 5.0 V is above the OCV: never passed on discharge
+    s = run(sc, tmp_path / "out")
+    tol = sc.solver.cutoff_tol_V
+    assert set(s["snapshots"]) == {"3.85", "3.75"}
+    for v, snap in s["snapshots"].items():
+        assert abs(snap["voltage_V"] - float(v)) <= tol
+    assert s["snapshots"]["3.85"]["capacity_mAh_cm2"] < s["snapshots"]["3.75"]["capacity_mAh_cm2"] < s["capacity_mAh_cm2"]
+    assert (tmp_path / "out" / "profile_3.75V.csv").read_text().startswith("x_um,utilization")
+
+
+def test_c_rate_uses_the_material_sets_basis(tmp_path):
+    """Seed 002 defines 1C as 200 mAh per g of CAM (0.1C = 0.178 mA/cm² at 8.9 mg/cm²)."""
+    sc = planar(tmp_path, current=1.0, solver={"max_steps": 2, "checkpoint_every": 0})
+    sc.materials.set = "nmc622_bli3ps4_li"
+    sc.steps[0].current_mA_cm2, sc.steps[0].c_rate = None, 0.1
+    s = run(sc, tmp_path / "out")
+    assert not s["complete"]
+    rows = (tmp_path / "out" / "timeseries.csv").read_text().splitlines()
+    current = float(rows[1].split(",")[4])
+    assert current == pytest.approx(0.1 * 200.0 * s["masses_g_cm2"]["cam_g_cm2"], rel=1e-12)

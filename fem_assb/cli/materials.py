@@ -49,6 +49,7 @@ def collect() -> dict:
     return {
         "material_sets": {n: {"description": s.description, "cam": s.cam.name, "electrolyte": s.electrolyte.name,
                               "anode": s.anode.name, "separator_um": s.separator_um, "cutoff_V": s.cutoff_V,
+                              "c_rate_basis_mAh_g": s.c_rate_mAh_g,
                               "temperature_K": s.temperature, "references": list(s.references)}
                           for n, s in MATERIAL_SETS.items()},
         "active_materials": {n: _cam(a) for n, a in ACTIVE_MATERIALS.items()},

@@ -130,7 +130,8 @@ class StepConfig:
     kind: str = opt("discharge", choices=("discharge", "charge", "rest"), help="what the step does")
     current_mA_cm2: float | None = opt(None, lo=0.0, lo_open=True, unit="mA/cm²", help="applied current density")
     c_rate: float | None = opt(None, lo=0.0, lo_open=True, unit="1/h",
-                               help="current as a multiple of the theoretical capacity per hour")
+                               help="current in C: 1C = the material set's C-rate basis (mAh/g) × CAM loading, "
+                                    "or the theoretical capacity per hour when the set has none")
     until_V: float | None = opt(None, lo=0.0, hi=6.0, unit="V",
                                 help="cut-off voltage (discharge default: the material set's)")
     duration_h: float | None = opt(None, lo=0.0, lo_open=True, unit="h", help="maximum step duration")
@@ -173,6 +174,9 @@ class OutputConfig:
     plots: bool = opt(True, help="write PNG plots")
     profile_bins_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
                                         help="x-bin width of profile.csv (default: the voxel size)")
+    snapshot_V: list[float] = opt(default_factory=list, lo=0.0, hi=6.0, unit="V",
+                                  help="voltages at which to write the fields and profile_<V>V.csv (located "
+                                       "like the cut-off)")
 
 
 @dataclass

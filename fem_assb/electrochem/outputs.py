@@ -56,6 +56,11 @@ class FieldWriter:
         self._x0 = model.mats.cam.x0
 
     def write(self, t: float) -> None:
+        """Fields at time t (once: a second request for the same time, e.g. a snapshot that is
+        also the end of a step, is ignored)."""
+        if t == getattr(self, "_last_t", None):
+            return
+        self._last_t = t
         m = self.model
         self.j.interpolate(self._j_expr)
         self.jmag.interpolate(self._jm_expr)
@@ -117,6 +122,11 @@ def masses_per_area(structure_info: dict, mats) -> dict:
     return {"cam_g_cm2": m_cam, "se_composite_g_cm2": m_se, "cathode_g_cm2": m_cam + m_se,
             "separator_g_cm2": m_sep, "anode_g_cm2": m_an, "total_g_cm2": m_cam + m_se + m_sep + m_an,
             "note": "" if el.density else f"{el.name} has no density: SE mass not counted"}
+
+
+def write_profile(path: Path, prof: dict) -> None:
+    cols = ["x_um", "utilization", "cumulative_capacity_mAh_cm2"]
+    write_csv(path, cols, [dict(zip(cols, v)) for v in zip(*(prof[c] for c in cols))])
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:

@@ -35,15 +35,16 @@ class Step:
         return self.kind == "discharge"
 
 
-def resolve_steps(sc, mats, theoretical_mAh_cm2: float, ocv0: float) -> list[Step]:
-    """Protocol steps in SI, with the cut-off checks that need the materials (exit 2 if bad)."""
+def resolve_steps(sc, mats, one_c_mA_cm2: float, ocv0: float) -> list[Step]:
+    """Protocol steps in SI, with the cut-off checks that need the materials (exit 2 if bad);
+    `one_c_mA_cm2` is the current of a 1C step."""
     out = []
     for k, st in enumerate(sc.steps, 1):
         where = f"[steps.{k}]"
         if st.kind == "rest":
             out.append(Step("rest", 0.0, None, st.duration_h * 3600))
             continue
-        i_mA = st.current_mA_cm2 if st.current_mA_cm2 is not None else st.c_rate * theoretical_mAh_cm2
+        i_mA = st.current_mA_cm2 if st.current_mA_cm2 is not None else st.c_rate * one_c_mA_cm2
         sign = 1.0 if st.kind == "discharge" else -1.0
         until = st.until_V if st.until_V is not None else (mats.cutoff_V if st.kind == "discharge" else None)
         if k == 1 and until is not None:
@@ -96,11 +97,15 @@ class Simulation:
             "structure_meta": st.meta, "mesh": {**self.tm.info, **self.tm.counts_cache}, "dofs": self.newton.n_dofs,
         }
         ocv0 = float(cam.ocv(cam.x0))
-        self.steps = resolve_steps(sc, self.mats, cap_theo, ocv0)
+        from fem_assb.electrochem.outputs import masses_per_area
+
+        rate = self.mats.c_rate_mAh_g
+        self.info["one_c_mA_cm2"] = rate * masses_per_area(self.info, self.mats)["cam_g_cm2"] if rate else cap_theo
+        self.steps = resolve_steps(sc, self.mats, self.info["one_c_mA_cm2"], ocv0)
         self.state = {"protocol_step": 0, "t": 0.0, "t_in_step": 0.0, "step": 0, "dt": sc.solver.dt_initial_s,
                       "charge_C": 0.0, "charge_abs_C": 0.0, "energy_J": 0.0, "newton_its": 0, "linear_its": 0,
                       "rejected": 0, "rows": [], "voltage": ocv0, "li0": None, "stop_reason": "",
-                      "wall_before": 0.0, "field_times": []}
+                      "wall_before": 0.0, "field_times": [], "snapshots": {}}
         if resume:
             from fem_assb.electrochem import checkpoint
 
@@ -129,8 +134,8 @@ class Simulation:
         if step.current:
             total = self.info["theoretical_capacity_mAh_cm2"] / abs(step.current / MA_CM2) * 3600
             spent = self.state.get("wall_before", 0.0) + now - self.t_wall0
-            frac = min(max(s["t_in_step"] / total, 1e-9), 1.0)
-            eta = f"  ETA ≤ {spent / frac * (1 - frac) / 60:.1f} min"
+            frac = min(s["t_in_step"] / total, 1.0)
+            eta = f"  ETA ≤ {spent / frac * (1 - frac) / 60:.1f} min" if frac > 1e-3 else ""
         log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
             f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
             f"Newton {self._last_its}{eta}")
@@ -198,21 +203,24 @@ class Simulation:
                                       f"{sv.dt_min_s:g} s")
                 continue
             V = m.voltage()
-            if step.until_V is not None:
-                crossed = V < step.until_V if step.falling else V > step.until_V
-                overshoot = abs(V - step.until_V)
+            goal = self._next_voltage(step)
+            if goal is not None:
+                crossed = V < goal if step.falling else V > goal
+                overshoot = abs(V - goal)
                 if crossed and overshoot > sv.cutoff_tol_V and dt > sv.dt_min_s * 1.0001:
                     m.restore()
                     s["rejected"] += 1
                     # secant between the last accepted voltage (Δt = 0) and this trial
-                    target = step.until_V + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
+                    target = goal + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
                     frac = (s["voltage"] - target) / (s["voltage"] - V)
                     s["dt"] = max(dt * min(max(frac, 0.05), 0.95), sv.dt_min_s)
                     secant = (dt, V)
                     continue
-                # crossed even with the smallest step: the cut-off is reached at once (an
-                # instantaneous overpotential jump); accept and end the step
+                # crossed even with the smallest step: the voltage is reached at once (an
+                # instantaneous overpotential jump); accept
+            before = s["voltage"]
             self._accept(step, dt, V, res)
+            self._snapshots(step, before, V)
             if step.until_V is not None and (V <= step.until_V if step.falling else V >= step.until_V):
                 s["stop_reason"] = f"cut-off {step.until_V:g} V"
                 return True
@@ -227,6 +235,41 @@ class Simulation:
                 secant = None
                 continue
             self._adapt(dt, V, res, sv)
+
+    def _next_voltage(self, step: Step) -> float | None:
+        """The next voltage to be located: the cut-off or a pending snapshot before it."""
+        U = self.state["voltage"]
+        pending = [v for v in self.sc.output.snapshot_V if f"{v:g}" not in self.state["snapshots"]
+                   and (v < U if step.falling else v > U)
+                   and (step.until_V is None or (v > step.until_V if step.falling else v < step.until_V))]
+        if step.current == 0.0 or not pending:
+            return step.until_V
+        return max(pending) if step.falling else min(pending)
+
+    def _snapshots(self, step: Step, before: float, V: float) -> None:
+        """Fields and profile_<V>V.csv when the voltage passes a requested snapshot voltage during
+        a step (e.g. seed 002 Fig. 6, lithiation at 3.75, 3.3 and 2.8 V)."""
+        s = self.state
+        tol = self.sc.solver.cutoff_tol_V
+        for v in self.sc.output.snapshot_V:
+            if f"{v:g}" in s["snapshots"] or step.current == 0.0:
+                continue
+            if (before > v >= V - tol) if step.falling else (before < v <= V + tol):
+                from fem_assb.electrochem import outputs
+
+                s["snapshots"][f"{v:g}"] = {"voltage_V": V, "t_s": s["t"],
+                                     "capacity_mAh_cm2": s["charge_C"] / self.doms.area_geometric / 3.6 / 1e4}
+                prof = self._profile()
+                if self.comm.rank == 0:
+                    outputs.write_profile(self.folder / f"profile_{v:g}V.csv", prof)
+                self.writer.write(s["t"])
+                s["field_times"].append(s["t"])
+
+    def _profile(self) -> dict:
+        from fem_assb.electrochem import outputs
+
+        bins = self.sc.output.profile_bins_um or self.structure.voxel_um * self.sc.mesh.coarsen
+        return outputs.profile(self.model, bins, self.structure.separator_um, self.info["composite_um"])
 
     def _accept(self, step, dt, V, res):
         m, s = self.model, self.state
@@ -280,8 +323,7 @@ class Simulation:
         li_gain = m.lithium() - s["li0"]
         charge_li = li_gain * F
         balance = abs(s["charge_C"] - charge_li) / max(abs(s["charge_C"]), 1e-300) if s["charge_C"] else 0.0
-        bins = sc.output.profile_bins_um or self.structure.voxel_um * sc.mesh.coarsen
-        prof = outputs.profile(m, bins, self.structure.separator_um, self.info["composite_um"])
+        prof = self._profile()
         mass = outputs.masses_per_area(self.info, self.mats)
         cap = s["charge_C"] / A / 3.6 / 1e4
         energy = s["energy_J"] / A / 3.6 / 1e4  # mWh/cm²
@@ -295,7 +337,7 @@ class Simulation:
             "energy_mWh_cm2": energy, "energy_density_Wh_kg": energy / mass["total_g_cm2"],
             "theoretical_capacity_mAh_cm2": self.info["theoretical_capacity_mAh_cm2"],
             "mean_utilization": s["rows"][-1]["mean_utilization"] if s["rows"] else 0.0,
-            "final_voltage_V": s["voltage"], "x_Li_range": [lo, hi], "time_h": s["t"] / 3600,
+            "final_voltage_V": s["voltage"], "snapshots": s["snapshots"], "x_Li_range": [lo, hi], "time_h": s["t"] / 3600,
             "steps": s["step"], "rejected_steps": s["rejected"], "newton_iterations": s["newton_its"],
             "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
@@ -308,9 +350,7 @@ class Simulation:
         }
         if self.comm.rank == 0:
             outputs.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s["rows"])
-            cols = ["x_um", "utilization", "cumulative_capacity_mAh_cm2"]
-            outputs.write_csv(self.folder / "profile.csv", cols,
-                              [dict(zip(cols, v)) for v in zip(*(prof[c] for c in cols))])
+            outputs.write_profile(self.folder / "profile.csv", prof)
             if sc.output.plots and s["rows"]:
                 cut = next((st.until_V for st in self.steps if st.until_V is not None), None)
                 outputs.plot_voltage(s["rows"], self.folder / "voltage.png", sc.name, cut)

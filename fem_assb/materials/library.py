@@ -141,7 +141,8 @@ MATERIAL_SETS = {s.name: s for s in (
         name="nmc622_bli3ps4_li",
         description="Seed 002: NMC622 | β-Li3PS4 | Li metal, 425 µm SE separator",
         cam=NMC622, electrolyte=BETA_LI3PS4, anode=LI_METAL_SEED002,
-        separator_um=425.0, cutoff_V=2.6, references=("Seed002", "Chen2020")),
+        separator_um=425.0, cutoff_V=2.6, c_rate_mAh_g=200.0,  # 0.1C = 0.178 mA/cm² at 8.9 mg/cm² (Seed002 §2.1)
+        references=("Seed002", "Chen2020")),
 )}
 
 

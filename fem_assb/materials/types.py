@@ -93,4 +93,7 @@ class MaterialSet:
     temperature: float = 298.15  # K
     cbd_kappa_ratio: float | None = None  # liquid case: κ_eff(CBD) / κ
     separator_kappa_ratio: float = 1.0  # liquid case: porous separator κ_eff / κ
+    #: specific capacity defining 1C for `c_rate` steps, mAh per g CAM (None: the structure's
+    #: theoretical capacity from c_max − c0 defines 1C)
+    c_rate_mAh_g: float | None = None
     references: tuple = ()

@@ -68,7 +68,14 @@ def run_discharge(case, spec, folder: Path, comm) -> dict:
     return summary
 
 
-KINDS = {"conductivity": run_conductivity, "discharge": run_discharge}
+def run_impedance(case, spec, folder: Path, comm) -> dict:
+    """The impedance spectrum of the case's cell (impedance.csv, nyquist.png in its folder)."""
+    from fem_assb.electrochem.impedance import run_impedance as spectrum
+
+    return spectrum(case.scenario, folder, comm=comm)
+
+
+KINDS = {"conductivity": run_conductivity, "discharge": run_discharge, "impedance": run_impedance}
 
 
 def run_case(case, spec, study_dir: Path, comm) -> str:

@@ -2,7 +2,7 @@
 
     [study]
     name = "seed001-perforated"
-    kind = "discharge"                 # discharge | conductivity
+    kind = "discharge"                 # discharge | conductivity | impedance
     realizations = 1                   # seeds: base seed, base seed + 1, ...
     report = "scenarios.perforated:report"   # optional: module:function(study_dir, table)
     extends = "study.toml"             # optional: start from another study file (see read_study)
@@ -50,7 +50,7 @@ class VaryGroup:
 @dataclass
 class StudyConfig:
     name: str = opt(help="study name")
-    kind: str = opt("discharge", choices=("discharge", "conductivity"), help="what each case computes")
+    kind: str = opt("discharge", choices=("discharge", "conductivity", "impedance"), help="what each case computes")
     realizations: int = opt(1, lo=1, help="random realizations per point (seeds base + 0, 1, ...)")
     report: str | None = opt(None, help="module:function building figures and tables from the case results")
     vary: list[VaryGroup] = opt(default_factory=list, help="parameter groups")

@@ -1,0 +1,1 @@
+"""Seed 002 particle delamination: 0–75 % of the CAM|SE interface passivated."""
