@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from conftest import D_FAST, planar, scenario
+from tests.conftest import D_FAST, planar, scenario
 from fem_assb.config.schema import Where, parse
 from fem_assb.materials.library import resolve
 from fem_assb.units import F, R

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from conftest import planar
+from tests.conftest import planar
 from fem_assb.materials.library import resolve
 from fem_assb.units import F, R
 

@@ -121,3 +121,19 @@ def test_gmsh_spheres_volume_and_area():
 def test_gmsh_spheres_two_ranks():
     tm, _, radii = gmsh_case()
     _check_gmsh(tm, radii)
+
+
+def test_passivated_interface_carries_no_current():
+    """The Butler–Volmer coupling lives only on active interface facets: the nodal pair weights
+    add up to the active area, and passivating more of the interface removes exactly that area
+    from the coupling (the delaminated structure keeps its SE network, test_structure)."""
+    from fem_assb.electrochem.domains import build_domains
+
+    s = structure()
+    tm = voxel_mesh(s, MeshConfig())
+    doms = build_domains(tm)
+    weights = MPI.COMM_WORLD.allreduce(float(doms.pair_weight.sum()))
+    active, passive = tm.facet_area(Facet.INTERFACE), tm.facet_area(Facet.PASSIVATED)
+    assert passive > 0.2 * (active + passive)
+    assert weights == pytest.approx(active, rel=1e-12)
+    assert doms.area_interface == pytest.approx(active, rel=1e-12)

@@ -12,7 +12,8 @@ def register(sub):
     p.add_argument("-o", "--output", help="study folder (default: results/STUDY_NAME)")
     p.add_argument("--group-size", type=int, help="ranks per case; groups run different cases in parallel "
                                                   "(default: all ranks on each case)")
-    p.add_argument("--case", type=int, help="run only case I (0-based; e.g. SLURM_ARRAY_TASK_ID)")
+    p.add_argument("--case", type=_indices, help="run only case I, or cases I,J,... (0-based; e.g. "
+                                                 "SLURM_ARRAY_TASK_ID)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.set_defaults(func=run_sweep)
 
@@ -21,6 +22,15 @@ def register(sub):
                                    "report hook (figures, report.md comparing with the paper).")
     r.add_argument("study_dir", help="folder written by `fem-assb sweep`")
     r.set_defaults(func=run_report)
+
+
+def _indices(text: str) -> list[int]:
+    import argparse
+
+    try:
+        return [int(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}': accepted a case index or a comma-separated list") from None
 
 
 def run_sweep(args):

@@ -28,7 +28,9 @@ class LayerConfig:
                                     help="CAM sphere diameters: one value = monomodal, several = multimodal")
     number_ratio: list[float] = opt(default_factory=list, lo=0.0, lo_open=True,
                                     help="relative particle numbers per diameter (default equal), e.g. [1, 1, 2]")
-    diameter_spread: float = opt(0.0, lo=0.0, hi=0.5, help="relative standard deviation of each diameter")
+    diameter_spread: float = opt(0.0, lo=0.0, hi=0.45,
+                                 help="relative standard deviation of each diameter (normal, truncated at ±2σ; "
+                                      "≤ 0.45 keeps every radius ≥ 10 % of its class mean)")
     void_fraction: float = opt(0.0, lo=0.0, hi=1.0, help="residual void volume fraction, placed as blobs in SE")
     void_size_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm", help="typical void blob diameter")
     binder_ratio: float = opt(0.0, lo=0.0, hi=1.0, help="binder volume ratio V(B):V(CAM), placed as menisci")

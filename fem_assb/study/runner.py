@@ -109,7 +109,7 @@ def run_case(case, spec, study_dir: Path, comm) -> str:
 
 
 def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: int | None = None, comm=None):
-    """Run the cases (or case `only`); with `group_size`, rank groups run different cases."""
+    """Run the cases (or those listed in `only`); with `group_size`, rank groups run different cases."""
     from mpi4py import MPI
 
     comm = comm or MPI.COMM_WORLD
@@ -119,9 +119,10 @@ def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: int
     color = comm.rank // size
     n_groups = comm.size // size
     group = comm.Split(color, comm.rank)
-    todo = [c for c in cases if only is None or c.index == only]
-    if only is not None and not todo:
-        raise InputError(f"--case {only}: accepted 0..{len(cases) - 1}")
+    only = [only] if isinstance(only, int) else only
+    if only is not None and not set(only) <= {c.index for c in cases}:
+        raise InputError(f"--case {','.join(map(str, only))}: accepted 0..{len(cases) - 1}")
+    todo = [c for c in cases if only is None or c.index in only]
     counts = {"done": 0, "skipped": 0, "failed": 0}
     for k, case in enumerate(todo):
         if k % n_groups != color:
