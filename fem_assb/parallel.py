@@ -25,22 +25,15 @@ def warn(msg: str, c: MPI.Comm = comm) -> None:
         print(f"fem-assb: warning: {msg}", file=sys.stderr, flush=True)
 
 
-def allsum(x, c: MPI.Comm = comm):
-    """Sum a scalar or array over all ranks."""
+def allsum(x, c: MPI.Comm):
+    """Sum a scalar or array over the ranks of `c` (no default: a collective on the wrong
+    communicator deadlocks rank groups that run different cases)."""
     if np.isscalar(x):
         return c.allreduce(x, op=MPI.SUM)
     a = np.ascontiguousarray(x)
     out = np.empty_like(a)
     c.Allreduce(a, out, op=MPI.SUM)
     return out
-
-
-def allmax(x, c: MPI.Comm = comm):
-    return c.allreduce(x, op=MPI.MAX)
-
-
-def allmin(x, c: MPI.Comm = comm):
-    return c.allreduce(x, op=MPI.MIN)
 
 
 def peak_memory_mb() -> float:

@@ -77,3 +77,27 @@ def test_sweep_groups_and_single_case(tmp_path):
     assert bad.returncode == 2 and "--case 9" in bad.stderr
     bad = run_cli("sweep", study, "--group-size", "3", np_ranks=2, cwd=tmp_path)
     assert bad.returncode == 2 and "must divide" in bad.stderr
+
+
+def test_rank_groups_give_the_serial_results_of_each_case(tmp_path):
+    """Three discharge cases on two single-rank groups (one group runs two cases, the other
+    idles at the end): every per-case output, including the reduced x-profile, matches the
+    same case run alone. A collective on the wrong communicator would mix or hang the groups."""
+    from fem_assb.io.toml import dumps
+    from tests.test_electrochem import SMALL
+
+    study = tmp_path / "discharge.toml"
+    study.write_text(dumps({"study": {"name": "groups", "kind": "discharge",
+                                      "vary": [{"keys": ["steps.1.current_mA_cm2"], "values": [[2.0], [4.0], [6.0]]}]},
+                            "base": SMALL}))
+    r = run_cli("sweep", study, "-o", tmp_path / "g", "--group-size", "1", np_ranks=2, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr
+    cases = sorted((tmp_path / "g" / "cases").iterdir())
+    assert len(cases) == 3
+    for case in cases:
+        index = int(case.name.split("_")[0])
+        one = tmp_path / f"one{index}"
+        assert run_cli("sweep", study, "-o", one, "--case", index, cwd=tmp_path).returncode == 0
+        alone = one / "cases" / case.name
+        assert (case / "profile.csv").read_text() == (alone / "profile.csv").read_text()
+        assert (case / "timeseries.csv").read_text() == (alone / "timeseries.csv").read_text()

@@ -107,6 +107,10 @@ def run(args):
             from fem_assb.conductivity.fem import solve_fem_voxels as solver
         r = solver(labels, h, sigma, args.voltage, args.axis, contact, args.rtol)
     d = r.to_dict()
+    from fem_assb.parallel import peak_memory_mb
+
+    d["ranks"] = comm.size
+    d["peak_memory_mb_per_rank"] = comm.gather(peak_memory_mb(), root=0)
     if comm.rank == 0 and args.json:
         atomic_write_json(args.json, d)
     if r.message:

@@ -101,8 +101,9 @@ def profile(model, bin_um: float, x_start_um: float, length_um: float) -> dict:
     edges = x_start_um + np.arange(0.0, length_um + 0.5 * bin_um, bin_um)
     edges[-1] = x_start_um + length_um
     xi = x / 1e-6
-    vol = allsum(np.histogram(xi, edges, weights=weights)[0])
-    li = allsum(np.histogram(xi, edges, weights=weights * (s - cam.x0))[0])
+    c = model.doms.comm
+    vol = allsum(np.histogram(xi, edges, weights=weights)[0], c)
+    li = allsum(np.histogram(xi, edges, weights=weights * (s - cam.x0))[0], c)
     util = np.divide(li, vol * (1 - cam.x0), out=np.full_like(li, np.nan), where=vol > 0)
     cap = np.cumsum(li * cam.c_max * F) / model.doms.area_geometric / 3.6 / 1e4  # mAh/cm²
     return {"x_um": 0.5 * (edges[1:] + edges[:-1]) - x_start_um, "cam_volume_fraction_weight": vol,
