@@ -121,6 +121,9 @@ def test_cc_contact_cropping_with_wall():
     cropped = generate(dataclasses.replace(cfg, cc_contact_target=0.30))
     assert cropped.meta["cc_contact_ratio"] == pytest.approx(0.30, abs=0.05)
     assert cropped.labels.shape[0] == 40 - cropped.meta["cc_crop_voxels"] > 30
+    # below the ratio of the layer at the collector, cropping cannot go: a clear error, not the nearest value
+    with pytest.raises(InputError, match=r"cc_contact_target = 0.01 cannot be reached .*closest 0\.\d+"):
+        generate(dataclasses.replace(cfg, cc_contact_target=0.01))
 
 
 def test_delamination_keeps_se_network():

@@ -34,8 +34,11 @@ def run(args):
         sc.impedance = parse(ImpedanceConfig, {**{k: v for k, v in base.items() if v is not None}, **raw},
                              Where("command line"))
     s = run_impedance(sc, args.output)
-    arcs = ", ".join(f"{a['f_Hz']:.3g} Hz" for a in s["arcs"]) or "none"
+    def arcs(found):
+        return ", ".join(f"{a['f_Hz']:.3g} Hz ({a['arc_resistance_ohm_cm2']:.3g} Ω cm²)" for a in found) or "none"
+
     log(f"R(f_max) = {s['high_frequency_re_Z_ohm_cm2']:.2f} Ω cm² (separator thickness/κ "
-        f"{s['separator_resistance_ohm_cm2']:.2f}), R(f_min) = {s['low_frequency_re_Z_ohm_cm2']:.2f} Ω cm²; "
-        f"arc apices: {arcs}; {s['wall_time_s']:.1f} s; results in {args.output}/")
+        f"{s['separator_resistance_ohm_cm2']:.2f}), R(f_min) = {s['low_frequency_re_Z_ohm_cm2']:.2f} Ω cm²\n"
+        f"arcs of the cell: {arcs(s['arcs'])}\nanode side: {arcs([s['anode_arc']])}; separator + cathode side: "
+        f"{arcs(s['cathode_arcs'])}\n{s['wall_time_s']:.1f} s; results in {args.output}/")
     return 0

@@ -8,11 +8,15 @@ M exactly — no second set of forms to keep in step with the model. A harmonic 
 î e^{iωt} at the current collector then solves (K + iωM) û = −r î, r = ∂F/∂I, here as the real
 2 × 2 block system [[K, −ωM], [ωM, K]] [û_re; û_im] = [−r; 0] with MUMPS. The impedance is
 Z = −Û/î (Û the area-mean φ̂_s on the current collector; discharge current counted positive, so
-Re Z > 0), in Ω cm² of geometric area.
+Re Z > 0), in Ω cm² of geometric area. The area-mean φ̂_e on the SE face at the anode splits Z
+into Z_anode + Z_cathode as a reference electrode at the anode|SE interface would (Z_cathode then
+includes the separator): the electrodes' arcs are read from their own spectra, not from a sum in
+which a large cathode arc hides the anode's.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,32 @@ def frequencies(f_max: float, f_min: float, per_decade: int) -> np.ndarray:
     """Log-spaced frequencies from f_max down to f_min (both included), Hz."""
     n = max(2, int(round(np.log10(f_max / f_min) * per_decade)) + 1)
     return np.logspace(np.log10(f_max), np.log10(f_min), n)
+
+
+@dataclass
+class Spectrum:
+    """Z(f) of the cell and of its anode side, Ω cm² of geometric area (f in Hz)."""
+
+    f: np.ndarray
+    z: np.ndarray
+    z_anode: np.ndarray
+
+    @property
+    def z_cathode(self) -> np.ndarray:
+        """Separator + cathode: the cell minus the anode side."""
+        return self.z - self.z_anode
+
+
+def single_arc(f: np.ndarray, z: np.ndarray) -> dict:
+    """An electrode with one arc (the planar Li anode): its resistance, the span of Re Z, and its
+    characteristic frequency, the apex of −Im Z (parabola in ln f through the top samples)."""
+    k = int(np.argmax(-z.imag))
+    apex = f[k]
+    if 0 < k < len(f) - 1:
+        lf = np.log(f[k - 1:k + 2])
+        a, b, _ = np.polyfit(lf, -z.imag[k - 1:k + 2], 2)
+        apex = float(np.exp(-b / (2 * a))) if a < 0 else apex
+    return {"f_Hz": float(apex), "arc_resistance_ohm_cm2": float(z.real.max() - z.real.min())}
 
 
 def arcs(f: np.ndarray, z: np.ndarray) -> list[dict]:
@@ -87,8 +117,8 @@ class Impedance:
         K.axpy(-1.0, M, PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
         return K, M, r
 
-    def sweep(self, freqs: np.ndarray, progress: bool = True) -> np.ndarray:
-        """Z(f) in Ω cm² for each frequency."""
+    def sweep(self, freqs: np.ndarray, progress: bool = True) -> Spectrum:
+        """Z(f) of the cell and of its anode side, Ω cm², for each frequency."""
         from petsc4py import PETSc
 
         K, M, comm = self.K, self.M, self.comm
@@ -108,6 +138,7 @@ class Impedance:
         b.array[:n_loc] = -self.r.array_r
         b.array[n_loc:] = 0.0
         z = np.zeros(len(freqs), complex)
+        z_an = np.zeros(len(freqs), complex)
         t0 = time.perf_counter()
         for k, f in enumerate(freqs):
             A.zeroEntries()
@@ -119,7 +150,9 @@ class Impedance:
                 raise SolverError(f"impedance solve failed at f = {f:.4g} Hz (PETSc reason "
                                   f"{ksp.getConvergedReason()})")
             u = x.array_r
-            z[k] = -complex(self._voltage(u[:n_loc]), self._voltage(u[n_loc:])) * 1e4  # Ω m² → Ω cm²
+            (v_re, a_re), (v_im, a_im) = self._potentials(u[:n_loc]), self._potentials(u[n_loc:])
+            z[k] = -complex(v_re, v_im) * 1e4  # Ω m² → Ω cm²
+            z_an[k] = -complex(a_re, a_im) * 1e4
             if progress and (k % 10 == 0 or k == len(freqs) - 1):
                 eta = (time.perf_counter() - t0) / (k + 1) * (len(freqs) - k - 1)
                 log(f"f {f:10.4g} Hz  Z = {z[k].real:10.4g} {z[k].imag:+10.4g}i Ω cm²  "
@@ -128,10 +161,11 @@ class Impedance:
             mat.destroy()
         ksp.destroy()
         self.model.set_equilibrium(self.x_rest)
-        return z
+        return Spectrum(np.asarray(freqs), z, z_an)
 
-    def _voltage(self, owned: np.ndarray) -> float:
-        """Area-mean φ_s on the current collector of a perturbation (owned block-vector values)."""
+    def _potentials(self, owned: np.ndarray) -> tuple[float, float]:
+        """Of a perturbation (owned block-vector values): area-mean φ_s on the current collector
+        and area-mean φ_e on the anode face."""
         from petsc4py import PETSc
 
         n = self.newton
@@ -139,8 +173,10 @@ class Impedance:
         vec.array[:] = owned
         vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         parts = n._cpp.la.petsc.get_local_vectors(vec, n.maps)
-        self.model.phi_s.x.array[:] = parts[1]
-        return self.model.voltage()
+        m = self.model
+        m.phi_e.x.array[:] = parts[0]
+        m.phi_s.x.array[:] = parts[1]
+        return m.voltage(), m.anode_face_potential()
 
 
 def run_impedance(sc, folder: Path, comm=None) -> dict:
@@ -160,7 +196,8 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
     f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
     log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
         f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}")
-    z = imp.sweep(f)
+    sp = imp.sweep(f)
+    z = sp.z
     el = imp.mats.electrolyte
     summary = {
         "scenario": sc.name, "materials": imp.mats.name, "rest_x_Li": imp.x_rest,
@@ -168,17 +205,23 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
         "f_max_Hz": float(f[0]), "f_min_Hz": float(f[-1]), "frequencies": len(f),
         "high_frequency_re_Z_ohm_cm2": float(z[0].real), "low_frequency_re_Z_ohm_cm2": float(z[-1].real),
         "separator_resistance_ohm_cm2": imp.structure.separator_um * 1e-4 / (el.kappa * 1e-2),
-        "arcs": arcs(f, z), "dofs": imp.newton.n_dofs, "ranks": comm.size,
+        "arcs": arcs(f, z), "anode_arc": single_arc(f, sp.z_anode), "cathode_arcs": arcs(f, sp.z_cathode),
+        "dofs": imp.newton.n_dofs, "ranks": comm.size,
         "cc_contact_ratio": imp.doms.area_cc / imp.doms.area_geometric,
         "interface_area_per_area": imp.doms.area_interface / imp.doms.area_geometric,
         "wall_time_s": time.perf_counter() - t0,
-        "units": {"Z": "Ω cm² of geometric area", "separator_resistance_ohm_cm2": "separator thickness / κ"},
+        "units": {"Z": "Ω cm² of geometric area", "separator_resistance_ohm_cm2": "separator thickness / κ",
+                  "anode_arc, cathode_arcs": "from the split at the anode|SE face (cathode side incl. separator)"},
     }
     if comm.rank == 0:
-        cols = ["f_Hz", "re_Z_ohm_cm2", "minus_im_Z_ohm_cm2"]
-        write_csv(folder / "impedance.csv", cols, [dict(zip(cols, v)) for v in zip(f, z.real, -z.imag)])
+        cols = ["f_Hz", "re_Z_ohm_cm2", "minus_im_Z_ohm_cm2", "re_Z_anode_ohm_cm2", "minus_im_Z_anode_ohm_cm2",
+                "re_Z_cathode_ohm_cm2", "minus_im_Z_cathode_ohm_cm2"]
+        za, zc = sp.z_anode, sp.z_cathode
+        write_csv(folder / "impedance.csv", cols, [dict(zip(cols, v)) for v in
+                                                   zip(f, z.real, -z.imag, za.real, -za.imag, zc.real, -zc.imag)])
         if sc.output.plots:
-            nyquist(folder / "nyquist.png", {sc.name: (f, z)}, summary["arcs"])
+            nyquist(folder / "nyquist.png", {sc.name: (f, z), "anode side": (f, za),
+                                             "separator + cathode": (f, zc)}, summary["arcs"])
         atomic_write_json(folder / "summary.json", summary)
     comm.barrier()
     return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fem_assb.errors import InputError
 from fem_assb.phases import Phase
 
 SE_LIKE = (Phase.SE, Phase.SE_PASSIVE, Phase.SEPARATOR)
@@ -27,10 +28,21 @@ def cc_contact_ratio(labels: np.ndarray) -> float:
     return float(np.mean(labels[-1] == Phase.CAM))
 
 
+def contact_tolerance(target: float) -> float:
+    """How far the A_C/A_CC reached by cropping may lie from its target (one voxel layer changes
+    it in steps, so an exact hit is rare)."""
+    return 0.25 * target + 0.01
+
+
 def crop_to_contact(labels: np.ndarray, target: float, max_crop: int) -> tuple[int, float]:
-    """Number of voxel layers to crop at x = L so that A_C/A_CC is closest to `target`."""
+    """Number of voxel layers to crop at x = L so that A_C/A_CC is closest to `target`, and the
+    ratio reached; InputError when no crop depth comes within contact_tolerance(target)."""
     ratios = np.mean(labels[::-1][: max_crop + 1] == Phase.CAM, axis=(1, 2))
     k = int(np.argmin(np.abs(ratios - target)))
+    if abs(ratios[k] - target) > contact_tolerance(target):
+        raise InputError(f"[structure] cc_contact_target = {target:g} cannot be reached by cropping 0–{max_crop} voxel "
+                         f"layers: A_C/A_CC ranges over {ratios.min():.3f}–{ratios.max():.3f} (closest "
+                         f"{ratios[k]:.3f}); the layer at the collector sets the lowest value — finer voxels lower it")
     return k, float(ratios[k])
 
 
