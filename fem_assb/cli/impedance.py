@@ -6,9 +6,12 @@ def register(sub):
                        description="Linearise the 3D cell of SCENARIO.toml (structure, materials, mesh; double "
                                    "layers at both electrodes) about a uniform rest state and solve the "
                                    "frequency-domain problem from f_max down to f_min. Writes RESULTS/impedance.csv "
-                                   "(f_Hz, re_Z_ohm_cm2, minus_im_Z_ohm_cm2; Ω cm² of geometric area), nyquist.png "
-                                   "and summary.json (high-frequency intercept, separator thickness/κ, arc apex "
-                                   "frequencies). Settings come from the scenario's [impedance] table; the options "
+                                   "(f_Hz, re_Z_ohm_cm2, minus_im_Z_ohm_cm2 of the cell, and the same for its anode "
+                                   "side and its separator + cathode side, split at the anode|SE face as a "
+                                   "reference electrode there would; Ω cm² of geometric area), nyquist.png and "
+                                   "summary.json (high-frequency intercept, separator thickness/κ, arcs with "
+                                   "frequency and resistance: of the cell, the anode side and the cathode side). "
+                                   "Settings come from the scenario's [impedance] table; the options "
                                    "below override them. Runs under mpirun (direct solver, MUMPS).")
     p.add_argument("scenario", help="scenario TOML file")
     p.add_argument("-o", "--output", required=True, help="results folder (created)")

@@ -153,9 +153,10 @@ class StepConfig:
 
 @dataclass
 class SolverConfig:
+    """Newton, linear solver and time stepping (backward Euler with step control on ΔU and Δx)."""
+
     linear: str = opt("auto", choices=("auto", "direct", "iterative"),
                       help="direct = MUMPS LU; iterative = GMRES + block AMG; auto picks by problem size")
-    scheme: str = opt("bdf2", choices=("bdf1", "bdf2"), help="time integration (BDF2 after a BDF1 start)")
     dt_initial_s: float = opt(1.0, lo=0.0, lo_open=True, unit="s", help="first time step")
     dt_max_s: float = opt(600.0, lo=0.0, lo_open=True, unit="s", help="largest time step")
     dt_min_s: float = opt(1e-4, lo=0.0, lo_open=True, unit="s", help="smallest time step before giving up")
