@@ -77,7 +77,8 @@ class StructureConfig:
     duplicate_x: int = opt(1, lo=1, help="repeat the composite this many times along x (thicker cell)")
     cc_crop_um: float = opt(0.0, lo=0.0, unit="µm", help="crop this thickness at the current collector (x = L)")
     cc_contact_target: float | None = opt(None, lo=0.0, hi=1.0, lo_open=True,
-                                          help="crop voxel layers at x = L until A_C/A_CC reaches this value")
+                                          help="crop voxel layers at x = L until A_C/A_CC reaches this value (an error names the "
+                                               "reachable range when no crop depth comes within 0.25·target + 0.01)")
     delamination_fraction: float = opt(0.0, lo=0.0, hi=1.0, help="passivated share of the CAM|SE interface area")
     delamination_patch_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm", help="size of passivated patches")
 

@@ -49,6 +49,7 @@ class Domains:
     pair_weight: np.ndarray  # m², this rank's share of the nodal interface area
     area_geometric: float  # m², cell cross-section A
     area_cc: float  # m², CAM facets on the current collector (A_C)
+    area_anode: float  # m², SE facets on the anode (x = 0)
     area_interface: float  # m², active CAM|SE interface
     volume_cam: float  # m³
 
@@ -117,14 +118,14 @@ def build_domains(tm: TaggedMesh) -> Domains:
     doms = Domains(tm, se_mesh, cam_mesh, se_to_parent, cam_to_parent, dx_se, dx_cam, dx_cam_lumped,
                    _boundary_measure(se_mesh, 0.0, tol), _boundary_measure(cam_mesh, x_max, tol),
                    to_se[pv], to_cam[pv], weight, tm.info["area_um2"] * 1e-12, tm.facet_area(Facet.CAM_CC),
-                   comm.allreduce(float(area.sum())), 0.0)
+                   tm.facet_area(Facet.ANODE), comm.allreduce(float(area.sum())), 0.0)
     import dolfinx.fem
 
     doms.volume_cam = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * dx_cam_lumped)))
     if doms.area_cc == 0:
         raise InputError("no CAM touches the current collector (A_C/A_CC = 0): the cathode cannot be charged "
                          "or discharged; lower cc_crop_um / cc_contact_target")
-    if tm.facet_area(Facet.ANODE) == 0:
+    if doms.area_anode == 0:
         raise InputError("no SE touches the anode at x = 0: add a separator (structure.separator_um > 0)")
     if doms.area_interface == 0:
         raise InputError("the structure has no active CAM|SE interface (everything passivated?)")

@@ -96,8 +96,6 @@ class ElectrochemModel:
         self._li = dolfinx.fem.form(c_max * self.s * d.dx_cam_lumped)
         self._i_anode = dolfinx.fem.form(i_an * d.ds_anode)
         self._phi_anode = dolfinx.fem.form(self.phi_e * d.ds_anode)
-        self._anode_area = self.integral(dolfinx.fem.form(
-            dolfinx.fem.Constant(doms.se_mesh, PETSc.ScalarType(1.0)) * d.ds_anode))
 
         # interface node pairs → local dofs of each field
         self.pair_e = vertex_to_dof(self.V_e)[d.pair_se_vertex]
@@ -185,7 +183,7 @@ class ElectrochemModel:
     def anode_face_potential(self) -> float:
         """Area-mean φ_e on the SE face at the anode (x = 0), V against Li: where a reference
         electrode at the anode|SE interface would split the cell voltage into its electrodes."""
-        return self.integral(self._phi_anode) / self._anode_area
+        return self.integral(self._phi_anode) / self.doms.area_anode
 
     def lithium(self) -> float:
         """Li in the CAM, mol (vertex-rule integral, as in the Li balance)."""

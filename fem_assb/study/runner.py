@@ -108,7 +108,7 @@ def run_case(case, spec, study_dir: Path, comm) -> str:
     return "failed" if error else "done"
 
 
-def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: int | None = None, comm=None):
+def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: list[int] | None = None, comm=None):
     """Run the cases (or those listed in `only`); with `group_size`, rank groups run different cases."""
     from mpi4py import MPI
 
@@ -119,7 +119,6 @@ def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: int
     color = comm.rank // size
     n_groups = comm.size // size
     group = comm.Split(color, comm.rank)
-    only = [only] if isinstance(only, int) else only
     if only is not None and not set(only) <= {c.index for c in cases}:
         raise InputError(f"--case {','.join(map(str, only))}: accepted 0..{len(cases) - 1}")
     todo = [c for c in cases if only is None or c.index in only]
