@@ -104,7 +104,7 @@ class Simulation:
         self.steps = resolve_steps(sc, self.mats, self.info["one_c_mA_cm2"], ocv0)
         self.state = {"protocol_step": 0, "t": 0.0, "t_in_step": 0.0, "step": 0, "dt": sc.solver.dt_initial_s,
                       "charge_C": 0.0, "charge_abs_C": 0.0, "energy_J": 0.0, "newton_its": 0, "linear_its": 0,
-                      "rejected": 0, "rows": [], "voltage": ocv0, "li0": None, "stop_reason": "",
+                      "rejected": 0, "rejected_by_reason": {}, "rows": [], "voltage": ocv0, "li0": None, "stop_reason": "",
                       "wall_before": 0.0, "field_times": [], "snapshots": {}}
         if resume:
             from fem_assb.electrochem import checkpoint
@@ -193,8 +193,7 @@ class Simulation:
             band = X_TOLERANCE
             ok = res.converged and lo > -band and hi < 1.0 + band
             if not ok:
-                m.restore()
-                s["rejected"] += 1
+                self._reject("newton" if not res.converged else "x_range")
                 s["dt"] = dt / 4
                 if s["dt"] < sv.dt_min_s:
                     why = res.reason if not res.converged else f"x_Li left (−{band:g}, 1 + {band:g}): [{lo:.6f}, {hi:.6f}]"
@@ -208,8 +207,7 @@ class Simulation:
                 crossed = V < goal if step.falling else V > goal
                 overshoot = abs(V - goal)
                 if crossed and overshoot > sv.cutoff_tol_V and dt > sv.dt_min_s * 1.0001:
-                    m.restore()
-                    s["rejected"] += 1
+                    self._reject("voltage_located")
                     # secant between the last accepted voltage (Δt = 0) and this trial
                     target = goal + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
                     frac = (s["voltage"] - target) / (s["voltage"] - V)
@@ -235,6 +233,13 @@ class Simulation:
                 secant = None
                 continue
             self._adapt(dt, V, res, sv)
+
+    def _reject(self, reason: str) -> None:
+        """Undo the trial step, counting why (newton | x_range | voltage_located)."""
+        self.model.restore()
+        self.state["rejected"] += 1
+        by = self.state.setdefault("rejected_by_reason", {})
+        by[reason] = by.get(reason, 0) + 1
 
     def _next_voltage(self, step: Step) -> float | None:
         """The next voltage to be located: the cut-off or a pending snapshot before it."""
@@ -338,7 +343,8 @@ class Simulation:
             "theoretical_capacity_mAh_cm2": self.info["theoretical_capacity_mAh_cm2"],
             "mean_utilization": s["rows"][-1]["mean_utilization"] if s["rows"] else 0.0,
             "final_voltage_V": s["voltage"], "snapshots": s["snapshots"], "x_Li_range": [lo, hi], "time_h": s["t"] / 3600,
-            "steps": s["step"], "rejected_steps": s["rejected"], "newton_iterations": s["newton_its"],
+            "steps": s["step"], "rejected_steps": s["rejected"],
+            "rejected_steps_by_reason": s.get("rejected_by_reason", {}), "newton_iterations": s["newton_its"],
             "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
             "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,
