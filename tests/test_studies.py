@@ -21,6 +21,11 @@ def test_study_files_expand_into_valid_cases(path):
 
 
 def capacities(tmp_path, study, cases):
+    return {i: r["capacity_mAh_cm2"] for i, r in results(tmp_path, study, cases).items()}
+
+
+def results(tmp_path, study, cases):
+    """summary.json of each case, by case index."""
     out = tmp_path / "study"
     r = run_cli("sweep", ROOT / study, "-o", out, "--case", ",".join(map(str, cases)), "--group-size", "1",
                 np_ranks=2)  # two cases side by side
@@ -28,7 +33,7 @@ def capacities(tmp_path, study, cases):
     res = {}
     for f in (out / "cases").glob("*/result.json"):
         d = json.loads(f.read_text())
-        res[d["index"]] = d["result"]["capacity_mAh_cm2"]
+        res[d["index"]] = d["result"]
     assert sorted(res) == sorted(cases), f"failed cases: {list((out / 'cases').glob('*/error.json'))}"
     return res
 
@@ -81,5 +86,9 @@ def test_delamination_grows_the_cathode_arc_not_the_anode_arc(tmp_path):
 def test_capacity_falls_with_current_collector_contact(tmp_path):
     study = tiny_variant(tmp_path, "scenarios/cc_contact/coarse.toml", "contact",
                          [("structure.cc_contact_target", "[[0.44], [0.12]]"), ("steps.1.c_rate", "[[0.5]]")])
-    q = capacities(tmp_path, study, [0, 1])
-    assert q[0] > q[1]  # seed 002: less contact area, less capacity at 0.5C
+    res = results(tmp_path, study, [0, 1])
+    assert res[0]["capacity_mAh_cm2"] > res[1]["capacity_mAh_cm2"]  # seed 002: less contact, less capacity at 0.5C
+    # near the end, saturated surface nodes made full Newton steps cycle between two states (a
+    # third of all steps failed before the line search); now Newton failures are rare
+    for r in res.values():
+        assert r["rejected_steps_by_reason"].get("newton", 0) <= 0.1 * r["steps"], r["rejected_steps_by_reason"]
