@@ -2,11 +2,11 @@
 
 Step control (backward Euler): after an accepted step Δt is scaled so that the cell voltage
 changes by about `max_dU_V` and no node's stoichiometry by more than `max_dx` (at most ×2, and
-×0.5 after a step that needed many Newton iterations). A failed step (Newton not converged, or
-a converged state with x_Li outside (0, 1)) is undone and retried with Δt/4; below `dt_min_s` the
-run stops with a one-line report. A step that crosses the cut-off voltage is undone and
-retried with the Δt that the secant through the last two voltages predicts, until the voltage
-lies within `cutoff_tol_V` below the cut-off.
+×0.5 after a step that needed many Newton iterations). A failed step (Newton not converged, or a
+converged state with x_Li more than X_TOLERANCE outside [0, 1]) is undone and retried with Δt/4;
+below `dt_min_s` the run stops with a one-line report. A step that crosses the cut-off voltage
+is undone and retried with the Δt that the secant through the last two voltages predicts, until
+the voltage lies within `cutoff_tol_V` below the cut-off.
 """
 from __future__ import annotations
 
