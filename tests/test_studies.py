@@ -51,6 +51,13 @@ def test_reversed_layers_give_less_capacity_at_high_current(tmp_path):
     assert q[5] > q[20]
 
 
+def test_layered_optimum_moves_to_more_l60_at_higher_current(tmp_path):
+    # index = 15·k_rev + 3·k_f + k_I: f_L60 = 0.5 and 0.8 (k_f = 2, 3) at 4 and 8 mA/cm² (k_I = 1, 2)
+    q = capacities(tmp_path, "scenarios/layered/coarse.toml", [7, 8, 10, 11])
+    assert q[7] > q[10]  # 4 mA/cm²: the half-and-half stack beats 80 % L60 (coarse: 5.61 vs 5.50)
+    assert q[11] > q[8]  # 8 mA/cm²: 80 % L60 wins (coarse: 5.16 vs 5.01; seed 001: optimum 0.5 → 0.9)
+
+
 def tiny_variant(tmp_path, parent, name, vary, extra=""):
     """A study file extending a shipped one on a 24×30×30 µm cut (2 µm voxels; its layers at the
     collector hold 12, 44, 61 % CAM): small enough for a test, the same physics and parameters."""
