@@ -19,6 +19,13 @@ def log(*args, c: MPI.Comm = comm, **kwargs) -> None:
         print(*args, **kwargs, flush=True)
 
 
+def progress_logger(c: MPI.Comm, name: str):
+    """A log function for progress lines of one run on `c`: printed by c's rank 0, prefixed with
+    [name] when `c` is one of several rank groups (sweep --group-size), so every group reports."""
+    prefix = f"[{name}] " if c.size < comm.size else ""
+    return lambda msg: log(prefix + msg, c=c)
+
+
 def warn(msg: str, c: MPI.Comm = comm) -> None:
     """A one-line warning on rank 0's stderr."""
     if c.rank == 0:

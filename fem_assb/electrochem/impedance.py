@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fem_assb.errors import SolverError
-from fem_assb.parallel import log
+from fem_assb.parallel import progress_logger
 
 
 def frequencies(f_max: float, f_min: float, per_decade: int) -> np.ndarray:
@@ -76,7 +76,7 @@ def arcs(f: np.ndarray, z: np.ndarray) -> list[dict]:
 class Impedance:
     """Linearisation of a scenario's cell about its rest state and the frequency sweep."""
 
-    def __init__(self, sc, comm=None):
+    def __init__(self, sc, comm=None, label: str = ""):
         from mpi4py import MPI
 
         from fem_assb.electrochem.domains import build_domains
@@ -86,6 +86,7 @@ class Impedance:
         from fem_assb.mesh.build import scenario_mesh
 
         self.comm = comm or MPI.COMM_WORLD
+        self.log = progress_logger(self.comm, label or sc.name)
         self.sc = sc
         self.mats = resolve(sc.materials)
         self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
@@ -155,7 +156,7 @@ class Impedance:
             z_an[k] = -complex(a_re, a_im) * 1e4
             if progress and (k % 10 == 0 or k == len(freqs) - 1):
                 eta = (time.perf_counter() - t0) / (k + 1) * (len(freqs) - k - 1)
-                log(f"f {f:10.4g} Hz  Z = {z[k].real:10.4g} {z[k].imag:+10.4g}i Ω cm²  "
+                self.log(f"f {f:10.4g} Hz  Z = {z[k].real:10.4g} {z[k].imag:+10.4g}i Ω cm²  "
                     f"({k + 1}/{len(freqs)}, ETA {eta / 60:.1f} min)")
         for mat in (A, B0, B1, Mneg):
             mat.destroy()
@@ -191,10 +192,10 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
     folder = Path(folder)
     if comm.rank == 0:
         folder.mkdir(parents=True, exist_ok=True)
-    imp = Impedance(sc, comm)
+    imp = Impedance(sc, comm, folder.name)
     cfg = sc.impedance
     f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
-    log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
+    imp.log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
         f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}")
     sp = imp.sweep(f)
     z = sp.z

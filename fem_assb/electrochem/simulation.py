@@ -19,7 +19,7 @@ import numpy as np
 
 from fem_assb.electrochem.model import X_TOLERANCE
 from fem_assb.errors import InputError, SolverError
-from fem_assb.parallel import log, peak_memory_mb
+from fem_assb.parallel import peak_memory_mb, progress_logger
 from fem_assb.units import F, MA_CM2
 
 
@@ -72,6 +72,7 @@ class Simulation:
         from fem_assb.phases import ION_CONDUCTORS, Phase
 
         self.comm = comm or MPI.COMM_WORLD
+        self.log = progress_logger(self.comm, Path(folder).name)
         self.sc, self.folder = sc, Path(folder)
         self.t_wall0 = time.perf_counter()
         self.mats = resolve(sc.materials)
@@ -114,7 +115,7 @@ class Simulation:
             fields = {"phi_e": self.model.phi_e, "phi_s": self.model.phi_s, "s": self.model.s}
             self.state = checkpoint.load(self.folder, fields)
             self.model.commit()
-            log(f"resuming from step {self.state['step']} (t = {self.state['t'] / 3600:.3f} h)")
+            self.log(f"resuming from step {self.state['step']} (t = {self.state['t'] / 3600:.3f} h)")
         else:
             self.model.set_equilibrium(cam.x0)
             self.state["li0"] = self.model.lithium()
@@ -136,7 +137,7 @@ class Simulation:
             spent = self.state.get("wall_before", 0.0) + now - self.t_wall0
             frac = min(s["t_in_step"] / total, 1.0)
             eta = f"  ETA ≤ {spent / frac * (1 - frac) / 60:.1f} min" if frac > 1e-3 else ""
-        log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
+        self.log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
             f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
             f"Newton {self._last_its}{eta}")
 
