@@ -117,6 +117,24 @@ def test_gmsh_spheres_volume_and_area():
     _check_gmsh(tm, radii)
 
 
+def test_gmsh_retries_with_twice_the_gap(monkeypatch, capsys):
+    """When gmsh reports overlapping surface meshes, the packing is meshed again with twice the
+    particle gap (the smaller radii enter the CAM volume), and the retry is announced."""
+    from fem_assb.mesh import gmsh_spheres
+
+    real, gaps = gmsh_spheres._mesh_rank0, []
+
+    def first_attempt_fails(*args):
+        gaps.append(args[6])
+        return "Invalid boundary mesh (overlapping facets)" if len(gaps) == 1 else real(*args)
+
+    monkeypatch.setattr(gmsh_spheres, "_mesh_rank0", first_attempt_fails)
+    tm, _, radii = gmsh_case()
+    assert gaps == [0.1, 0.2] and tm.info["gap_um"] == 0.2
+    assert "retrying with 0.2 µm" in capsys.readouterr().out
+    _check_gmsh(tm, radii)
+
+
 @pytest.mark.mpi
 def test_gmsh_spheres_two_ranks():
     tm, _, radii = gmsh_case()

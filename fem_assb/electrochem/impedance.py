@@ -157,7 +157,7 @@ class Impedance:
             if progress and (k % 10 == 0 or k == len(freqs) - 1):
                 eta = (time.perf_counter() - t0) / (k + 1) * (len(freqs) - k - 1)
                 self.log(f"f {f:10.4g} Hz  Z = {z[k].real:10.4g} {z[k].imag:+10.4g}i Ω cm²  "
-                    f"({k + 1}/{len(freqs)}, ETA {eta / 60:.1f} min)")
+                         f"({k + 1}/{len(freqs)}, ETA {eta / 60:.1f} min)")
         for mat in (A, B0, B1, Mneg):
             mat.destroy()
         ksp.destroy()
@@ -196,7 +196,7 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
     cfg = sc.impedance
     f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
     imp.log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
-        f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}")
+            f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}")
     sp = imp.sweep(f)
     z = sp.z
     el = imp.mats.electrolyte

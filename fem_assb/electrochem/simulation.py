@@ -138,8 +138,8 @@ class Simulation:
             frac = min(s["t_in_step"] / total, 1.0)
             eta = f"  ETA ≤ {spent / frac * (1 - frac) / 60:.1f} min" if frac > 1e-3 else ""
         self.log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
-            f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
-            f"Newton {self._last_its}{eta}")
+                 f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
+                 f"Newton {self._last_its}{eta}")
 
     def _checkpoint(self):
         from fem_assb.electrochem import checkpoint

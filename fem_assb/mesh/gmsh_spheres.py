@@ -71,7 +71,7 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
                 break
             if gap == gap_um:
                 log(f"gmsh: {failure} with a {gap:g} µm gap between particles; retrying with "
-                      f"{2 * gap:g} µm (more CAM volume removed: info['cam_fraction_reduction'])", c=comm)
+                    f"{2 * gap:g} µm (more CAM volume removed: info['cam_fraction_reduction'])", c=comm)
     error = comm.bcast(error, root=0)
     if error:
         from fem_assb.errors import SolverError
