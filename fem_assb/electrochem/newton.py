@@ -171,13 +171,15 @@ class Newton:
         self.bI.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         self.b.axpy(1.0, self.bI)
 
-    def assemble(self) -> float:
-        """Residual into self.b and Jacobian into self.A at the current state; returns |F|_2."""
+    def assemble(self, residual_ready: bool = False) -> float:
+        """Residual into self.b (unless the line search left it there) and Jacobian into self.A
+        at the current state; returns |F|_2."""
         import dolfinx.fem.petsc
         from petsc4py import PETSc
 
         m = self.model
-        self.residual()
+        if not residual_ready:
+            self.residual()
         _, _, g, g_dl, dibv = m.interface()
         w = m.pair_w
         A = self.A
@@ -193,21 +195,22 @@ class Newton:
         A.assemble()
         return self.b.norm()
 
-    def _line_search(self, parts, step: float, rnorm: float) -> None:
+    def _line_search(self, parts, step: float, rnorm: float) -> bool:
         """u ← u − λ du with λ = step, halved (at most LINE_SEARCH_HALVINGS times) until the
         residual norm decreases. Full steps can cycle between two states across a saturating
-        node's switch (width SATURATION_WIDTH in x); the residual test breaks the cycle."""
+        node's switch (width SATURATION_WIDTH in x); the residual test breaks the cycle.
+        True if self.b holds the residual of the accepted state."""
         m = self.model
         lam = step
         for k in range(LINE_SEARCH_HALVINGS + 1):
             for u, du in zip(m.unknowns, parts):
                 u.x.array[:] -= lam * du
             if k == LINE_SEARCH_HALVINGS:
-                return
+                return False
             self.residual()
             trial = self.b.norm()
             if np.isfinite(trial) and trial <= (1.0 - 1e-4 * lam) * rnorm:
-                return
+                return True
             for u, du in zip(m.unknowns, parts):
                 u.x.array[:] += lam * du
             lam *= 0.5
@@ -221,8 +224,9 @@ class Newton:
         lin_total = 0
         r0 = None
         sizes = [mp.size_local for mp, _ in self.maps]
+        ready = False
         for it in range(1, self.max_it + 1):
-            rnorm = self.assemble()
+            rnorm = self.assemble(residual_ready=ready)
             if not np.isfinite(rnorm):
                 return NewtonResult(False, it, lin_total, "non-finite residual")
             r0 = r0 or max(rnorm, 1e-300)
@@ -253,6 +257,6 @@ class Newton:
                 for u, du in zip(m.unknowns, parts):
                     u.x.array[:] -= du
                 return NewtonResult(True, it, lin_total)
-            self._line_search(parts, damp, rnorm)
+            ready = self._line_search(parts, damp, rnorm)
         return NewtonResult(False, self.max_it, lin_total, f"no convergence in {self.max_it} Newton iterations")
 
