@@ -56,9 +56,9 @@ def run_case(name: str, out: Path) -> dict:
     if n > 1:
         cmd = ["mpirun", "-n", str(n), "--bind-to", "none"] + cmd
     t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT))
+    with open(out / f"{name}.log", "w") as log:  # streamed, so a long case can be watched
+        r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
     wall = time.perf_counter() - t
-    (out / f"{name}.log").write_text(r.stdout + r.stderr)
     if r.returncode != 0:
         return {"case": name, "error": f"exit {r.returncode}, see {out / name}.log", "wall_s": wall}
     s = json.loads((out / name / "summary.json").read_text())

@@ -137,3 +137,21 @@ def test_delamination_keeps_se_network():
         assert volume_fractions(d.labels)["SE"] == volume_fractions(ref.labels)["SE"]
         assert percolation(d.labels, se) == percolation(ref.labels, se)
         assert np.array_equal(d.labels == Phase.CAM, ref.labels == Phase.CAM)
+
+
+def test_collector_fragments_that_would_overfill_become_se():
+    from fem_assb.microstructure.modify import drop_collector_fragments
+
+    lab = np.full((30, 6, 6), Phase.SE, np.uint8)
+    lab[1:, 0:3, :] = Phase.CAM  # network: 29 voxels of CAM per collector face
+    lab[10:, 4:6, 0:2] = Phase.CAM  # a second, face-separated cluster: 20 per face (f ≈ 0.8) stays
+    lab[-1, 4:6, 4:6] = Phase.CAM  # a one-voxel-thick cap on the collector: 1 per face (f ≈ 0.04)
+    out, info = drop_collector_fragments(lab, 0.1)
+    assert info["clusters"] == 1 and info["voxels"] == 4
+    assert info["cam_fraction"] == pytest.approx(4 / (29 * 18 + 20 * 4 + 4))
+    changed = out != lab
+    assert changed.sum() == 4 and np.all(changed[-1, 4:6, 4:6]) and np.all(out[changed] == Phase.SE)
+    same, none = drop_collector_fragments(lab, 0.0)
+    assert same is lab and none["clusters"] == 0
+    # the threshold compares volume per contact with the electrode's: 0.9 also drops the 20-deep cluster
+    assert drop_collector_fragments(lab, 0.9)[1]["clusters"] == 2

@@ -104,6 +104,11 @@ class MeshConfig:
                                   help="growth factor of the separator's hex layers away from the composite")
     gmsh_size_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
                                      help="gmsh target element size at interfaces (default: voxel_um)")
+    collector_fragment_share: float = opt(
+        0.1, lo=0.0, hi=1.0,
+        help="voxel meshes: CAM clusters at the collector whose volume per contact area is below this share "
+             "of the electrode's are turned into SE (sphere caps the uniform collector current would "
+             "over-lithiate); 0 keeps all")
 
 
 @dataclass

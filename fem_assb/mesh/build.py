@@ -19,11 +19,17 @@ from fem_assb.parallel import log
 def voxel_mesh(structure, mesh_cfg, phases=None, comm=None) -> TaggedMesh:
     from fem_assb.mesh.voxel import build_hex_mesh
     from fem_assb.microstructure.coarsen import coarsen
+    from fem_assb.microstructure.modify import drop_collector_fragments
 
-    labels = coarsen(structure.labels, mesh_cfg.coarsen)
+    labels, dropped = drop_collector_fragments(coarsen(structure.labels, mesh_cfg.coarsen),
+                                               mesh_cfg.collector_fragment_share)
+    if dropped["clusters"]:
+        log(f"mesh: {dropped['clusters']} CAM fragment(s) at the collector ({dropped['voxels']} voxels, "
+            f"{100 * dropped['cam_fraction']:.3f} % of the CAM) turned into SE (mesh.collector_fragment_share)")
     tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
                         mesh_cfg.separator_growth, phases, comm)
     tm.info["coarsen"] = mesh_cfg.coarsen
+    tm.info["collector_fragments"] = dropped
     return tm
 
 

@@ -1,5 +1,5 @@
 """Design modifications of a composite image: channels, current-collector cropping,
-delamination (passivated CAM|SE interface)."""
+delamination (passivated CAM|SE interface), removal of collector fragments."""
 from __future__ import annotations
 
 import numpy as np
@@ -44,6 +44,40 @@ def crop_to_contact(labels: np.ndarray, target: float, max_crop: int) -> tuple[i
                          f"layers: A_C/A_CC ranges over {ratios.min():.3f}–{ratios.max():.3f} (closest "
                          f"{ratios[k]:.3f}); the layer at the collector sets the lowest value — finer voxels lower it")
     return k, float(ratios[k])
+
+
+def drop_collector_fragments(labels: np.ndarray, min_share: float) -> tuple[np.ndarray, dict]:
+    """Turn into SE the electron-conducting clusters at the collector that the uniform collector
+    current (SPEC §3) would over-lithiate within seconds.
+
+    Under that boundary condition a face-connected CAM/carbon cluster k touching x = L with CAM
+    volume V_k and collector contact a_k is filled f_k = (V_k/a_k) / (ΣV/Σa) times as fast as all
+    collector-touching CAM together. Sphere caps cut by the collector plane (a few voxels, f ≈ 0.01
+    at 1 µm voxels) must then take their contact's share of the current after they are full, and
+    x_Li runs away above 1. Clusters with f_k < `min_share` become SE; 0 keeps all. Returns the
+    labels and {"clusters", "voxels", "cam_fraction"} of what was turned into SE.
+    """
+    from scipy import ndimage
+
+    from fem_assb.phases import ELECTRON_CONDUCTORS
+
+    none = {"clusters": 0, "voxels": 0, "cam_fraction": 0.0}
+    if min_share <= 0:
+        return labels, none
+    cam = labels == Phase.CAM
+    clusters, _ = ndimage.label(np.isin(labels, ELECTRON_CONDUCTORS))
+    at_cc = clusters[-1][cam[-1]]
+    ids, contact = np.unique(at_cc, return_counts=True)
+    volume = np.asarray(ndimage.sum(cam, clusters, ids))
+    share = (volume / contact) / (volume.sum() / contact.sum()) if len(ids) else np.zeros(0)
+    bad = ids[share < min_share]
+    if not len(bad):
+        return labels, none
+    drop = np.isin(clusters, bad)
+    out = labels.copy()
+    out[drop] = Phase.SE
+    return out, {"clusters": int(len(bad)), "voxels": int(drop.sum()),
+                 "cam_fraction": float((drop & cam).sum() / max(cam.sum(), 1))}
 
 
 def interface_faces_per_voxel(labels: np.ndarray) -> np.ndarray:
