@@ -19,9 +19,10 @@ The concentration factors of i0 use softplus(y) = max(y, 0) + δ ln(1 + e^(−|y
 positive, so a saturating surface node shuts off its own inflow with a bounded Jacobian
 instead of a square-root singularity. A saturated node then sits where its shut-off exchange
 current balances the overpotential, x − 1 ≈ 2δ (α f |η| + ln(i0/i)) — about 1e-3 for |η| ≈ 1 V
-(seen at 1 µm voxels on thin CAM features at the separator) and independent of Δt. The summary
-reports the x range; the stepper rejects states more than X_TOLERANCE = 500 δ outside [0, 1],
-which only an unphysical state (not the regularisation) reaches.
+and independent of Δt. The summary reports the x range; the stepper rejects states more than
+X_TOLERANCE = 500 δ outside [0, 1], which only an unphysical state (not the regularisation)
+reaches — e.g. a full CAM cluster that the uniform collector current keeps feeding (the voxel
+mesh turns such collector fragments into SE, see `drop_collector_fragments`).
 """
 from __future__ import annotations
 
