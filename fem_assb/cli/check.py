@@ -23,8 +23,10 @@ def run(args):
         raise InputError("check needs a SCENARIO.toml (or --keys)")
     sc = load_scenario(args.scenario)
     s = sc.structure
-    src = f"image {s.image}" if s.image else f"{len(s.layers)} generated layer(s)"
-    log(f"{args.scenario}: ok — '{sc.name}', materials {sc.materials.set}, "
-        f"{s.size_um[0]:g}×{s.size_um[1]:g}×{s.size_um[2]:g} µm at {s.voxel_um:g} µm voxels, {src}, "
-        f"{len(sc.steps)} step(s)")
+    if s.image:  # the size comes from the image, which check does not read
+        what = f"image {s.image} at {s.voxel_um:g} µm voxels"
+    else:
+        what = (f"{s.size_um[0]:g}×{s.size_um[1]:g}×{s.size_um[2]:g} µm at {s.voxel_um:g} µm voxels, "
+                f"{len(s.layers)} generated layer(s)")
+    log(f"{args.scenario}: ok — '{sc.name}', materials {sc.materials.set}, {what}, {len(sc.steps)} step(s)")
     return 0
