@@ -8,6 +8,7 @@ from fem_assb.mesh.build import voxel_mesh
 from fem_assb.mesh.tagged import TaggedMesh
 from fem_assb.microstructure.analysis import face_count
 from fem_assb.microstructure.generate import generate
+from fem_assb.microstructure.modify import drop_collector_fragments
 from fem_assb.microstructure.structure import Structure
 from fem_assb.phases import Facet, Phase
 
@@ -23,8 +24,13 @@ def structure():
     return s
 
 
+def meshed_labels(s):
+    """The image the voxel mesh is built from: collector fragments turned into SE."""
+    return drop_collector_fragments(s.labels, MeshConfig().collector_fragment_share)
+
+
 def expected(s):
-    lab = s.labels
+    lab = meshed_labels(s)[0]
     se = (Phase.SE, Phase.SE_PASSIVE)
     first_cam = int(np.sum(lab[0] == Phase.CAM))  # CAM faces on the separator are interface too
     return {
@@ -58,6 +64,7 @@ def test_hex_mesh_tags_match_image():
     s = structure()
     tm = voxel_mesh(s, MeshConfig())
     check(tm, s)
+    assert tm.info["collector_fragments"] == meshed_labels(s)[1]
     # the separator is graded: 6 µm in fewer layers than voxels, thinnest next to the composite
     assert tm.info["separator_layers"] < 6
 
