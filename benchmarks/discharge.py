@@ -10,14 +10,11 @@ memory per rank). Figures, not pass/fail tests.
 """
 import argparse
 import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+from runs import DISCHARGE, run_scenario
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 SCENARIO = """
 name = "bench-{name}"
 [materials]
@@ -33,14 +30,6 @@ diameters_um = [8.0]
 diameter_spread = 0.15
 [mesh]
 coarsen = {coarsen}
-[solver]
-linear = "{linear}"
-checkpoint_every = 0
-[output]
-plots = false
-[[steps]]
-kind = "discharge"
-current_mA_cm2 = {current}
 """
 
 
@@ -48,20 +37,11 @@ def run_case(name: str, out: Path) -> dict:
     vox, cur, ranks = name.split("-")
     coarsen = {"2um": 2, "1um": 1}[vox]
     toml = out / f"{name}.toml"
-    toml.write_text(SCENARIO.format(name=name, coarsen=coarsen, linear="iterative" if vox == "1um" else "auto",
-                                    current=float(cur.rstrip("mA"))))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "fem_assb", "run", str(toml), "-o", str(out / name)]
-    n = int(ranks.rstrip("r"))
-    if n > 1:
-        cmd = ["mpirun", "-n", str(n), "--bind-to", "none"] + cmd
-    t = time.perf_counter()
-    with open(out / f"{name}.log", "w") as log:  # streamed, so a long case can be watched
-        r = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
-    wall = time.perf_counter() - t
-    if r.returncode != 0:
-        return {"case": name, "error": f"exit {r.returncode}, see {out / name}.log", "wall_s": wall}
-    s = json.loads((out / name / "summary.json").read_text())
+    toml.write_text(SCENARIO.format(name=name, coarsen=coarsen) + DISCHARGE.format(
+        linear="iterative" if vox == "1um" else "auto", current=float(cur.rstrip("mA"))))
+    s, wall, error = run_scenario(toml, out / name, int(ranks.rstrip("r")))
+    if error:
+        return {"case": name, "error": error, "wall_s": wall}
     return {"case": name, "dofs": s["dofs"], "solver": s["linear_solver"], "steps": s["steps"],
             "rejected": s["rejected_steps"], "newton_per_step": s["newton_iterations"] / s["steps"],
             "linear_per_newton": s["linear_iterations"] / max(s["newton_iterations"], 1),

@@ -12,15 +12,13 @@ benchmarks/out/resolution.json and a table. Figures, not pass/fail tests.
 """
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+from runs import DISCHARGE, ROOT, run_scenario
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 SCENARIO = """
@@ -32,13 +30,6 @@ image = "{image}"
 image_labels = {{0 = "SE", 1 = "CAM"}}
 voxel_um = {h}
 separator_um = 20.0
-[solver]
-checkpoint_every = 0
-[output]
-plots = false
-[[steps]]
-kind = "discharge"
-current_mA_cm2 = {current}
 """
 
 
@@ -72,21 +63,16 @@ def main():
     paths = images(out, hs)
     path = HERE / "out" / "resolution.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
     for cur in (float(v) for v in a.currents.split(",")):
         for h in hs:
             tag = f"{cur:g}mA-{h:g}um"
             toml = out / f"{tag}.toml"
-            toml.write_text(SCENARIO.format(tag=tag, image=paths[h], h=h, current=cur))
-            cmd = [sys.executable, "-m", "fem_assb", "run", str(toml), "-o", str(out / tag)]
-            if a.ranks > 1:
-                cmd = ["mpirun", "-n", str(a.ranks), "--bind-to", "none"] + cmd
-            with open(out / f"{tag}.log", "w") as log:
-                rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT)).returncode
-            if rc:
-                results[tag] = {"error": f"exit {rc}, see {out / tag}.log"}
+            toml.write_text(SCENARIO.format(tag=tag, image=paths[h], h=h)
+                            + DISCHARGE.format(linear="auto", current=cur))
+            s, _, error = run_scenario(toml, out / tag, a.ranks)
+            if error:
+                results[tag] = {"error": error}
             else:
-                s = json.loads((out / tag / "summary.json").read_text())
                 results[tag] = {"current_mA_cm2": cur, "h_um": h, "dofs": s["dofs"], "steps": s["steps"],
                                 "capacity_mAh_cm2": s["capacity_mAh_cm2"], "mean_utilization": s["mean_utilization"],
                                 "wall_s": s["wall_time_s"]}

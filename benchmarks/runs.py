@@ -1,0 +1,38 @@
+"""What the discharge benchmarks share: the protocol part of their scenarios and running one
+scenario as a separate (optionally MPI) process with its log streamed to a file."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: solver, output and protocol of a benchmark scenario (format with linear= and current=)
+DISCHARGE = """[solver]
+linear = "{linear}"
+checkpoint_every = 0
+[output]
+plots = false
+[[steps]]
+kind = "discharge"
+current_mA_cm2 = {current}
+"""
+
+
+def run_scenario(toml: Path, folder: Path, ranks: int) -> tuple[dict | None, float, str]:
+    """Run `fem-assb run TOML -o FOLDER` on `ranks` ranks; (summary or None, wall seconds,
+    error text). The log goes to FOLDER.log as the run proceeds, so long cases can be watched."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "fem_assb", "run", str(toml), "-o", str(folder)]
+    if ranks > 1:
+        cmd = ["mpirun", "-n", str(ranks), "--bind-to", "none"] + cmd
+    log_path = folder.with_name(folder.name + ".log")
+    t = time.perf_counter()
+    with open(log_path, "w") as log:
+        rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT)).returncode
+    wall = time.perf_counter() - t
+    if rc:
+        return None, wall, f"exit {rc}, see {log_path}"
+    return json.loads((folder / "summary.json").read_text()), wall, ""
