@@ -17,15 +17,27 @@ from fem_assb.parallel import log
 
 
 def voxel_mesh(structure, mesh_cfg, phases=None, comm=None) -> TaggedMesh:
+    from mpi4py import MPI
+
     from fem_assb.mesh.voxel import build_hex_mesh
     from fem_assb.microstructure.coarsen import coarsen
     from fem_assb.microstructure.modify import drop_collector_fragments
+    from fem_assb.phases import Phase
 
-    labels, dropped = drop_collector_fragments(coarsen(structure.labels, mesh_cfg.coarsen),
-                                               mesh_cfg.collector_fragment_share)
+    comm = comm or MPI.COMM_WORLD
+    labels = coarsen(structure.labels, mesh_cfg.coarsen)
+    found = None
+    if comm.rank == 0:  # labelling clusters needs the whole image: once, and only the result is sent
+        fixed, dropped = drop_collector_fragments(labels, mesh_cfg.collector_fragment_share)
+        found = dropped, np.flatnonzero(fixed != labels)
+    dropped, where = comm.bcast(found, root=0)
+    if len(where):
+        labels = np.array(labels)
+        labels.flat[where] = Phase.SE
     if dropped["clusters"]:
         log(f"mesh: {dropped['clusters']} CAM fragment(s) at the collector ({dropped['voxels']} voxels, "
-            f"{100 * dropped['cam_fraction']:.3f} % of the CAM) turned into SE (mesh.collector_fragment_share)")
+            f"{100 * dropped['cam_fraction']:.3f} % of the CAM) turned into SE (mesh.collector_fragment_share)",
+            c=comm)
     tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
                         mesh_cfg.separator_growth, phases, comm)
     tm.info["coarsen"] = mesh_cfg.coarsen
