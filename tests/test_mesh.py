@@ -75,6 +75,7 @@ def test_hex_mesh_on_two_ranks_matches_image():
     s = structure()
     tm = voxel_mesh(s, MeshConfig())
     check(tm, s)
+    assert tm.info["collector_fragments"] == meshed_labels(s)[1]  # found on rank 0, applied on both
     n_local = tm.mesh.topology.index_map(3).size_local
     assert 0 < n_local < tm.counts()["cells"]  # distributed: no rank holds the whole mesh
 
