@@ -33,16 +33,16 @@ coarsen = {coarsen}
 """
 
 
-def run_case(name: str, out: Path) -> dict:
+def run_case(name: str, out: Path, layer: int) -> dict:
     vox, cur, ranks = name.split("-")
     coarsen = {"2um": 2, "1um": 1}[vox]
     toml = out / f"{name}.toml"
     toml.write_text(SCENARIO.format(name=name, coarsen=coarsen) + DISCHARGE.format(
-        linear="iterative" if vox == "1um" else "auto", current=float(cur.rstrip("mA"))))
+        linear="iterative" if vox == "1um" else "auto", layer=layer, current=float(cur.rstrip("mA"))))
     s, wall, error = run_scenario(toml, out / name, int(ranks.rstrip("r")))
     if error:
         return {"case": name, "error": error, "wall_s": wall}
-    return {"case": name, "dofs": s["dofs"], "solver": s["linear_solver"], "steps": s["steps"],
+    return {"case": name, "surface_layer": layer, "dofs": s["dofs"], "solver": s["linear_solver"], "steps": s["steps"],
             "rejected": s["rejected_steps"], "newton_per_step": s["newton_iterations"] / s["steps"],
             "linear_per_newton": s["linear_iterations"] / max(s["newton_iterations"], 1),
             "seconds_per_step": s["wall_time_s"] / s["steps"], "solve_wall_s": s["wall_time_s"],
@@ -54,13 +54,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cases", default="2um-1mA-1r,2um-1mA-2r,2um-8mA-1r,2um-8mA-2r,1um-8mA-2r,1um-1mA-2r,"
                                        "1um-8mA-1r,1um-1mA-1r")
+    ap.add_argument("--surface-layer", type=int, default=24, help="solver.surface_layer of the runs (0 = none)")
     a = ap.parse_args()
     out = HERE / "out" / "discharge"
     out.mkdir(parents=True, exist_ok=True)
     path = HERE / "out" / "discharge.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     for name in a.cases.split(","):
-        results[name] = run_case(name, out)
+        results[name] = run_case(name, out, a.surface_layer)
         print(json.dumps(results[name]), flush=True)
         path.write_text(json.dumps(results, indent=1))
 

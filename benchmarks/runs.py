@@ -9,9 +9,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: solver, output and protocol of a benchmark scenario (format with linear= and current=)
+#: solver, output and protocol of a benchmark scenario (format with linear=, layer= and current=)
 DISCHARGE = """[solver]
 linear = "{linear}"
+surface_layer = {layer}
 checkpoint_every = 0
 [output]
 plots = false

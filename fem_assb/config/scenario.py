@@ -173,8 +173,16 @@ class SolverConfig:
                              help="Newton stops when updates are below this (V for potentials, x for x_Li)")
     newton_max_it: int = opt(12, lo=1, help="Newton iterations before the step is cut")
     double_layer: bool = opt(False, help="include double-layer charging currents")
+    surface_layer: int = opt(24, lo=0, hi=64,
+                             help="cells (≥ 2) of the sub-grid solid-diffusion layer in each CAM|SE interface node "
+                                  "(0 = none, diffusion on the mesh only): resolves Li penetration depths below "
+                                  "the mesh size")
     checkpoint_every: int = opt(20, lo=0, help="write a checkpoint every N steps (0 = never)")
     max_steps: int = opt(100000, lo=1, help="stop after this many time steps")
+
+    def check(self, where: Where):
+        if self.surface_layer == 1:
+            where.fail("surface_layer", "= 1: accepted 0 (no layer) or 2 … 64 cells")
 
 
 @dataclass

@@ -1,11 +1,14 @@
 """Checkpoints independent of the parallel partition: every field is stored as (dof
 coordinates, values) gathered on rank 0, and read back by nearest-coordinate lookup, so a run
 can resume on any number of ranks. The stepper state is stored alongside as JSON. Both files
-are written atomically; the checkpoint of step N replaces that of the previous checkpoint."""
+are written atomically; the checkpoint of step N replaces that of the previous checkpoint.
+State that is not a finite-element function (the surface layers of the interface pairs) is
+stored the same way as `PointData`: values at points, filled in place on loading."""
 from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +16,26 @@ import numpy as np
 from fem_assb.io.atomic import atomic_write_bytes, atomic_write_json
 
 
+@dataclass
+class PointData:
+    """Values (n, ...) at points (n, 3) of this rank; points on several ranks carry equal values."""
+
+    points: np.ndarray
+    values: np.ndarray
+
+
 def _owned(f):
+    if isinstance(f, PointData):
+        return f.points, f.values
     n = f.function_space.dofmap.index_map.size_local
     return f.function_space.tabulate_dof_coordinates()[:n], f.x.array[:n]
+
+
+def _targets(f):
+    """Where loaded values go: (points, array to fill)."""
+    if isinstance(f, PointData):
+        return f.points, f.values
+    return f.function_space.tabulate_dof_coordinates(), f.x.array
 
 
 def save(folder: Path, functions: dict, state: dict, comm) -> None:
@@ -39,18 +59,25 @@ def exists(folder: Path) -> bool:
 
 
 def load(folder: Path, functions: dict) -> dict:
-    """Fill the functions (owned and ghost dofs) from the checkpoint; return the stepper state."""
+    """Fill the functions (owned and ghost dofs) and point data from the checkpoint; return the
+    stepper state."""
     from scipy.spatial import cKDTree
 
     data = np.load(folder / "checkpoint.npz")
     for name, f in functions.items():
+        if f"{name}_x" not in data:
+            from fem_assb.errors import InputError
+
+            raise InputError(f"{folder}: the checkpoint has no {name} (written with other solver settings); "
+                             "resume with the scenario that wrote it")
+        points, target = _targets(f)
         tree = cKDTree(data[f"{name}_x"])
-        d, i = tree.query(f.function_space.tabulate_dof_coordinates())
+        d, i = tree.query(points)
         scale = np.abs(data[f"{name}_x"]).max()
         if d.size and d.max() > 1e-9 * scale:
             from fem_assb.errors import InputError
 
             raise InputError(f"{folder}: the checkpoint belongs to another mesh (field {name}); "
                              "resume with the scenario that wrote it")
-        f.x.array[:] = data[f"{name}_v"][i]
+        target[:] = data[f"{name}_v"][i]
     return json.loads((folder / "checkpoint.json").read_text())

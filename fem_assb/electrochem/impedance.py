@@ -12,6 +12,11 @@ Re Z > 0), in Ω cm² of geometric area. The area-mean φ̂_e on the SE face at 
 into Z_anode + Z_cathode as a reference electrode at the anode|SE interface would (Z_cathode then
 includes the separator): the electrodes' arcs are read from their own spectra, not from a sum in
 which a large cathode arc hides the anode's.
+
+Solid diffusion is that of the mesh alone: the sub-grid surface layers of time-domain runs
+(`solver.surface_layer`) are not part of the linearisation (the run says so). The charge-transfer
+and double-layer arcs do not depend on them; a diffusion tail at the lowest frequencies, whose
+penetration depth √(D/ω) is nanometres, is not resolved.
 """
 from __future__ import annotations
 
@@ -196,7 +201,8 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
     cfg = sc.impedance
     f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
     imp.log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
-            f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}")
+            f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}; "
+            "solid diffusion on the mesh only (solver.surface_layer is a time-domain setting)")
     sp = imp.sweep(f)
     z = sp.z
     el = imp.mats.electrolyte

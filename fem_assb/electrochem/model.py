@@ -14,6 +14,11 @@ The Li balance is multiplied by F so all equations balance currents (A) and the 
 Jacobian is evenly scaled. Backward Euler; with test functions 1 the equations give
 ∫ I dt = F ΔLi exactly (Li mass lumped with the same vertex rule).
 
+With `surface_layer` > 0 (the scenario default) each interface pair carries a sub-grid 1D
+diffusion layer (surface_layer.py): i_BV then sees the layer's surface stoichiometry, not the
+node's, so Li penetration depths far below the mesh size (√(D t) ≈ 0.1–1 µm for seed 001) are
+resolved; with fast diffusion the layer is flat and the model is the plain one.
+
 The concentration factors of i0 use softplus(y) = max(y, 0) + δ ln(1 + e^(−|y|/δ)) of x and
 1 − x with δ = 1e-5 (`SATURATION_WIDTH`): equal to x and 1 − x away from the ends but smooth and
 positive, so a saturating surface node shuts off its own inflow with a bounded Jacobian
@@ -48,7 +53,7 @@ def _sigmoid(y, d=SATURATION_WIDTH):
 
 
 class ElectrochemModel:
-    def __init__(self, doms: Domains, mats: MaterialSet, double_layer: bool = False):
+    def __init__(self, doms: Domains, mats: MaterialSet, double_layer: bool = False, surface_layer: int = 0):
         import dolfinx.fem
         import ufl
         from petsc4py import PETSc
@@ -65,7 +70,7 @@ class ElectrochemModel:
         self.V_c = dolfinx.fem.functionspace(doms.cam_mesh, ("Lagrange", 1))
         self.phi_e = dolfinx.fem.Function(self.V_e, name="phi_e")
         self.phi_s = dolfinx.fem.Function(self.V_s, name="phi_s")
-        self.s = dolfinx.fem.Function(self.V_c, name="x_Li")
+        self.s = dolfinx.fem.Function(self.V_c, name="x_Li_mesh")
         self.phi_e_n = dolfinx.fem.Function(self.V_e)
         self.phi_s_n = dolfinx.fem.Function(self.V_s)
         self.s_n = dolfinx.fem.Function(self.V_c)
@@ -107,6 +112,30 @@ class ElectrochemModel:
         self.pair_c = vertex_to_dof(self.V_c)[d.pair_cam_vertex]
         self.pair_w = d.pair_weight
         self.i00_ce = cam.i00 * el.c_e ** cam.alpha * c_max
+        self.layer = None
+        if surface_layer:
+            from fem_assb.electrochem.surface_layer import SurfaceLayer
+
+            self._node_volume = self._nodal_sum(lumped=True).x.array
+            area = self._nodal_sum(lumped=False)
+            self.layer = SurfaceLayer(self._node_volume[self.pair_c], area.x.array[self.pair_c],
+                                      surface_layer, F * c_max, cam.diffusivity, cam.x0)
+
+    def _nodal_sum(self, lumped: bool):
+        """Per CAM dof (owned and ghost): its lumped volume (m³) or its interface area (m², the
+        pair weights summed over all ranks)."""
+        import dolfinx.fem
+        import dolfinx.la
+        import ufl
+
+        f = dolfinx.fem.Function(self.V_c)
+        if lumped:
+            dolfinx.fem.assemble_vector(f.x.array, dolfinx.fem.form(ufl.TestFunction(self.V_c) * self.doms.dx_cam_lumped))
+        else:
+            np.add.at(f.x.array, self.pair_c, self.pair_w)
+        f.x.scatter_reverse(dolfinx.la.InsertMode.add)
+        f.x.scatter_forward()
+        return f
 
     # --- controls -------------------------------------------------------------------------------
     def set_controls(self, dt: float, i_app: float) -> None:
@@ -121,7 +150,7 @@ class ElectrochemModel:
         (∂i/∂φ_s = −∂i/∂φ_e = g, ∂i_bv/∂x) used by the Jacobian."""
         cam = self.mats.cam
         a, f = cam.alpha, self.f
-        x = self.s.x.array[self.pair_c]
+        x = self.surface_stoichiometry()
         spx, spy = _softplus(x), _softplus(1.0 - x)
         i0 = self.i00_ce * spx ** a * spy ** (1 - a)
         U = cam.ocv(x)
@@ -142,12 +171,38 @@ class ElectrochemModel:
         dibv_dx = di0 * (ea - ec) - g * dU
         return i_int, i_bv, g, g + c_dl, dibv_dx
 
+    def surface_stoichiometry(self) -> np.ndarray:
+        """x_Li at the interface pairs' CAM surface: the outer layer cell, or the node."""
+        return self.layer.surface if self.layer else self.s.x.array[self.pair_c]
+
+    def pair_residual(self):
+        """Per-area interface rows of each pair (A/m²) for the φ_e, φ_s and x equations, and the
+        sum of squares of this rank's layer residuals × w (0 without layers)."""
+        i_int, i_bv = self.interface(jacobian=False)
+        if not self.layer:
+            return -i_int, i_int, i_bv, 0.0
+        r, r_x = self.layer.residual(self.s.x.array[self.pair_c], self.s_n.x.array[self.pair_c], self.dt, i_bv)
+        return -i_int, i_int, r_x, float(np.sum((self.pair_w[:, None] * r) ** 2))
+
+    def pair_jacobian(self):
+        """Per-area 3 × 3 Jacobian blocks of the pairs (P, 9; rows e, s, x × columns φ_e, φ_s, x)
+        and the corrections (P, 3) that turn the residual rows into those of the condensed
+        system (None without layers)."""
+        _, i_bv, g, g_dl, dibv = self.interface()
+        if self.layer:
+            x = self.s.x.array[self.pair_c]
+            return self.layer.condense(x, self.s_n.x.array[self.pair_c], self.dt, i_bv, g, g_dl, dibv)
+        blocks = np.stack([g_dl, -g_dl, -dibv, -g_dl, g_dl, dibv, -g, g, dibv], axis=1)
+        return blocks, None
+
     # --- state ---------------------------------------------------------------------------------
     def set_equilibrium(self, x0: float) -> None:
         """Uniform stoichiometry x0 at rest: φ_e = 0 (the anode's potential), φ_s = U(x0)."""
         self.s.x.array[:] = x0
         self.phi_e.x.array[:] = 0.0
         self.phi_s.x.array[:] = float(self.mats.cam.ocv(x0))
+        if self.layer:
+            self.layer.y[:] = x0
         self.commit()
 
     def commit(self, dt: float | None = None) -> None:
@@ -157,6 +212,9 @@ class ElectrochemModel:
         self._rate = [(new.x.array - old.x.array) / dt for new, old in pairs] if dt else None
         for new, old in pairs:
             old.x.array[:] = new.x.array
+        if self.layer:
+            self._layer_rate = (self.layer.y - self.layer.y_n) / dt if dt else None
+            self.layer.commit()
 
     def predict(self, dt: float) -> None:
         """Initial guess of the next step: linear extrapolation of the last step's change (the
@@ -165,6 +223,8 @@ class ElectrochemModel:
             return
         for u, rate in zip(self.unknowns, self._rate):
             u.x.array[:] += dt * rate
+        if self.layer and self._layer_rate is not None:
+            self.layer.y += dt * self._layer_rate
 
     def forget_rate(self) -> None:
         self._rate = None
@@ -173,6 +233,8 @@ class ElectrochemModel:
         """Return to the previous time level (after a rejected step)."""
         for new, old in ((self.phi_e, self.phi_e_n), (self.phi_s, self.phi_s_n), (self.s, self.s_n)):
             new.x.array[:] = old.x.array
+        if self.layer:
+            self.layer.restore()
 
     # --- functionals (summed over ranks) ---------------------------------------------------------
     def integral(self, form) -> float:
@@ -190,8 +252,35 @@ class ElectrochemModel:
         return self.integral(self._phi_anode) / self.doms.area_anode
 
     def lithium(self) -> float:
-        """Li in the CAM, mol (vertex-rule integral, as in the Li balance)."""
-        return self.integral(self._li)
+        """Li in the CAM, mol (vertex-rule integral, as in the Li balance; interface nodes with
+        surface layers hold the layers' Li instead of their lumped volume's)."""
+        li = self.integral(self._li)
+        if self.layer:
+            lay = self.pair_w * (self.layer.content() - self.layer.ell * self.s.x.array[self.pair_c])
+            li += self.doms.comm.allreduce(float(np.sum(lay))) * self.mats.cam.c_max
+        return li
+
+    def node_stoichiometry(self) -> np.ndarray:
+        """x_Li per CAM dof (owned and ghost) as the Li content of the node's volume: at interface
+        nodes with surface layers the layers' mean, elsewhere the mesh value."""
+        x = self.s.x.array
+        if not self.layer:
+            return x.copy()
+        import dolfinx.fem
+        import dolfinx.la
+
+        f = dolfinx.fem.Function(self.V_c)
+        np.add.at(f.x.array, self.pair_c, self.pair_w * (self.layer.content() - self.layer.ell * x[self.pair_c]))
+        f.x.scatter_reverse(dolfinx.la.InsertMode.add)
+        f.x.scatter_forward()
+        return x + f.x.array / np.where(self._node_volume > 0, self._node_volume, 1.0)
+
+    def surface_field(self) -> np.ndarray:
+        """x_Li per CAM dof with the surface stoichiometry at interface nodes (what the
+        Butler–Volmer kinetics see; the layer's outer cell), the mesh value elsewhere."""
+        x = self.s.x.array.copy()
+        x[self.pair_c] = self.surface_stoichiometry()
+        return x
 
     def interface_current(self) -> float:
         """Total faradaic current from CAM into SE, A."""
@@ -207,6 +296,8 @@ class ElectrochemModel:
         n = self.V_c.dofmap.index_map.size_local
         a = self.s.x.array[:n]
         comm = self.doms.comm
+        if self.layer and self.layer.y.size:
+            a = np.concatenate([a, self.layer.y.ravel()])
         lo = comm.allreduce(float(a.min()) if a.size else np.inf, op=MPI.MIN)
         hi = comm.allreduce(float(a.max()) if a.size else -np.inf, op=MPI.MAX)
         return lo, hi

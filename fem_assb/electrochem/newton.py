@@ -150,8 +150,9 @@ class Newton:
                 return its, reason
         return its, reason
 
-    def residual(self) -> None:
-        """Residual at the current state into self.b."""
+    def residual(self) -> float:
+        """Residual at the current state into self.b; returns the merit norm (the 2-norm of
+        all residual rows, the surface layers' included)."""
         import dolfinx.fem.petsc
         from petsc4py import PETSc
 
@@ -159,60 +160,65 @@ class Newton:
         with self.b.localForm() as loc:
             loc.set(0.0)
         dolfinx.fem.petsc.assemble_vector_block(self.b, m.F_form, m.J_form, bcs=[])
-        i_int, i_bv = m.interface(jacobian=False)
-        w = m.pair_w
+        r_e, r_s, r_x, layer_sq = m.pair_residual()
+        self._add_pair_rows(np.stack([r_e, r_s, r_x], axis=1))
+        return float(np.sqrt(self.b.norm() ** 2 + m.doms.comm.allreduce(layer_sq)))
+
+    def _add_pair_rows(self, rows: np.ndarray) -> None:
+        """self.b += the per-area pair rows (P, 3: φ_e, φ_s, x equations) × pair weights."""
+        from petsc4py import PETSc
+
+        m = self.model
         parts = self._cpp.la.petsc.get_local_vectors(self.bI, self.maps)
         for p in parts:
             p[:] = 0.0
-        np.add.at(parts[0], m.pair_e, -w * i_int)
-        np.add.at(parts[1], m.pair_s, w * i_int)
-        np.add.at(parts[2], m.pair_c, w * i_bv)
+        for k, idx in enumerate((m.pair_e, m.pair_s, m.pair_c)):
+            np.add.at(parts[k], idx, m.pair_w * rows[:, k])
         self._cpp.la.petsc.scatter_local_vectors(self.bI, parts, self.maps)
         self.bI.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         self.b.axpy(1.0, self.bI)
 
-    def assemble(self, residual_ready: bool = False) -> float:
-        """Residual into self.b (unless the line search left it there) and Jacobian into self.A
-        at the current state; returns |F|_2."""
+    def assemble(self, merit: float | None = None) -> float:
+        """Residual into self.b (unless the line search left it there, with its merit norm) and
+        Jacobian into self.A at the current state; returns the merit norm. With surface layers
+        both are those of the condensed system (layer unknowns eliminated)."""
         import dolfinx.fem.petsc
         from petsc4py import PETSc
 
         m = self.model
-        if not residual_ready:
-            self.residual()
-        _, _, g, g_dl, dibv = m.interface()
-        w = m.pair_w
+        if merit is None:
+            merit = self.residual()
+        blocks, corrections = m.pair_jacobian()
+        if corrections is not None:
+            self._add_pair_rows(corrections)
         A = self.A
         A.zeroEntries()
         dolfinx.fem.petsc.assemble_matrix_block(A, m.J_form, bcs=[])
         # one dense 3 × 3 block per pair: rows (e, s, c) × columns (φ_e, φ_s, x), row-major
         rc = np.stack(self.loc, axis=1)
-        vals = np.stack([w * g_dl, -w * g_dl, -w * dibv,
-                         -w * g_dl, w * g_dl, w * dibv,
-                         -w * g, w * g, w * dibv], axis=1)
         if rc.size:
-            A.setValuesLocalRCV(rc, rc, vals, addv=PETSc.InsertMode.ADD_VALUES)
+            A.setValuesLocalRCV(rc, rc, m.pair_w[:, None] * blocks, addv=PETSc.InsertMode.ADD_VALUES)
         A.assemble()
-        return self.b.norm()
+        return merit
 
-    def _line_search(self, parts, step: float, rnorm: float) -> bool:
+    def _line_search(self, parts, step: float, rnorm: float) -> float | None:
         """u ← u − λ du with λ = step, halved (at most LINE_SEARCH_HALVINGS times) until the
-        residual norm decreases. Full steps can cycle between two states across a saturating
+        merit norm decreases. Full steps can cycle between two states across a saturating
         node's switch (width SATURATION_WIDTH in x); the residual test breaks the cycle.
-        True if self.b holds the residual of the accepted state."""
+        Returns the merit norm if self.b holds the residual of the accepted state, else None."""
         m = self.model
+        base = [u.x.array.copy() for u in m.unknowns]
         lam = step
         for k in range(LINE_SEARCH_HALVINGS + 1):
-            for u, du in zip(m.unknowns, parts):
-                u.x.array[:] -= lam * du
+            for u, u0, du in zip(m.unknowns, base, parts):
+                u.x.array[:] = u0 - lam * du
+            if m.layer:
+                m.layer.step(lam)
             if k == LINE_SEARCH_HALVINGS:
-                return False
-            self.residual()
-            trial = self.b.norm()
+                return None
+            trial = self.residual()
             if np.isfinite(trial) and trial <= (1.0 - 1e-4 * lam) * rnorm:
-                return True
-            for u, du in zip(m.unknowns, parts):
-                u.x.array[:] += lam * du
+                return trial
             lam *= 0.5
 
     def solve(self) -> NewtonResult:
@@ -224,9 +230,9 @@ class Newton:
         lin_total = 0
         r0 = None
         sizes = [mp.size_local for mp, _ in self.maps]
-        ready = False
+        merit = None
         for it in range(1, self.max_it + 1):
-            rnorm = self.assemble(residual_ready=ready)
+            rnorm = self.assemble(merit)
             if not np.isfinite(rnorm):
                 return NewtonResult(False, it, lin_total, "non-finite residual")
             r0 = r0 or max(rnorm, 1e-300)
@@ -249,14 +255,20 @@ class Newton:
             parts = self._cpp.la.petsc.get_local_vectors(self.du, self.maps)
             dphi = comm.allreduce(max(float(np.abs(parts[k][:sizes[k]]).max(initial=0.0)) for k in (0, 1)),
                                   op=MPI.MAX)
-            ds = comm.allreduce(float(np.abs(parts[2][:sizes[2]]).max(initial=0.0)), op=MPI.MAX)
+            ds = float(np.abs(parts[2][:sizes[2]]).max(initial=0.0))
+            if m.layer:
+                m.layer.update(parts[0][m.pair_e], parts[1][m.pair_s], parts[2][m.pair_c])
+                ds = max(ds, float(np.abs(m.layer.dy).max(initial=0.0)))
+            ds = comm.allreduce(ds, op=MPI.MAX)
             if not (np.isfinite(dphi) and np.isfinite(ds)):
                 return NewtonResult(False, it, lin_total, "non-finite Newton update")
             damp = min(1.0, MAX_DPHI / max(dphi, 1e-300), MAX_DS / max(ds, 1e-300))
             if damp == 1.0 and dphi < self.atol and ds < self.atol:
                 for u, du in zip(m.unknowns, parts):
                     u.x.array[:] -= du
+                if m.layer:
+                    m.layer.step(1.0)
                 return NewtonResult(True, it, lin_total)
-            ready = self._line_search(parts, damp, rnorm)
+            merit = self._line_search(parts, damp, rnorm)
         return NewtonResult(False, self.max_it, lin_total, f"no convergence in {self.max_it} Newton iterations")
 

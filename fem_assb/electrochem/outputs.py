@@ -2,8 +2,10 @@
 
 Fields (XDMF, one file per submesh, a time series each): `electrolyte.xdmf` with φ_e [V],
 the ionic current density j = −κ∇φ_e [A/m²] (cell-wise vector and magnitude) and the phase
-tag; `cam.xdmf` with φ_s [V], the stoichiometry x_Li = c/c_max and the utilization
-η_CAM = (c − c0)/(c_max − c0). Coordinates are in metres.
+tag; `cam.xdmf` with φ_s [V], the stoichiometry x_Li = c/c_max of each node's volume (sub-grid
+surface layers included), the utilization η_CAM = (c − c0)/(c_max − c0) and x_Li_surface, the
+stoichiometry at the particle surface where the CAM meets the SE (what the kinetics see; equal
+to x_Li elsewhere). Coordinates are in metres.
 """
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ class FieldWriter:
         self._j_expr = dolfinx.fem.Expression(-kappa * grad, Q.element.interpolation_points())
         self._jm_expr = dolfinx.fem.Expression(kappa * ufl.sqrt(ufl.inner(grad, grad)),
                                                Q0.element.interpolation_points())
+        self.x = dolfinx.fem.Function(model.V_c, name="x_Li")
+        self.x_surface = dolfinx.fem.Function(model.V_c, name="x_Li_surface")
         self.util = dolfinx.fem.Function(model.V_c, name="utilization")
         self._x0 = model.mats.cam.x0
 
@@ -64,10 +68,12 @@ class FieldWriter:
         m = self.model
         self.j.interpolate(self._j_expr)
         self.jmag.interpolate(self._jm_expr)
-        self.util.x.array[:] = (m.s.x.array - self._x0) / (1.0 - self._x0)
+        self.x.x.array[:] = m.node_stoichiometry()
+        self.x_surface.x.array[:] = m.surface_field()
+        self.util.x.array[:] = (self.x.x.array - self._x0) / (1.0 - self._x0)
         for f in (m.phi_e, self.j, self.jmag, self.phase):
             self.se.write_function(f, t)
-        for f in (m.phi_s, m.s, self.util):
+        for f in (m.phi_s, self.x, self.x_surface, self.util):
             self.cam.write_function(f, t)
 
     def close(self):
@@ -96,11 +102,11 @@ def profile(model, bin_um: float, x_start_um: float, length_um: float) -> dict:
 
     weights, x = lumped_weights(model)
     n = model.V_c.dofmap.index_map.size_local
-    s = model.s.x.array[:n]
+    s = model.node_stoichiometry()[:n]
     cam = model.mats.cam
     edges = x_start_um + np.arange(0.0, length_um + 0.5 * bin_um, bin_um)
     edges[-1] = x_start_um + length_um
-    xi = x / 1e-6
+    xi = np.clip(x / 1e-6, edges[0], edges[-1])  # nodes on the end planes: round-off must not drop them
     c = model.doms.comm
     vol = allsum(np.histogram(xi, edges, weights=weights)[0], c)
     li = allsum(np.histogram(xi, edges, weights=weights * (s - cam.x0))[0], c)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fem_assb.electrochem import checkpoint
 from fem_assb.electrochem.model import X_TOLERANCE
 from fem_assb.errors import InputError, SolverError
 from fem_assb.parallel import peak_memory_mb, progress_logger
@@ -80,7 +81,7 @@ class Simulation:
             self.folder.mkdir(parents=True, exist_ok=True)
         self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
         self.doms = build_domains(self.tm)
-        self.model = ElectrochemModel(self.doms, self.mats, sc.solver.double_layer)
+        self.model = ElectrochemModel(self.doms, self.mats, sc.solver.double_layer, sc.solver.surface_layer)
         self.newton = Newton(self.model, sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
         st = self.structure
         cam = self.mats.cam
@@ -108,12 +109,9 @@ class Simulation:
                       "rejected": 0, "rejected_by_reason": {}, "rows": [], "voltage": ocv0, "li0": None, "stop_reason": "",
                       "wall_before": 0.0, "field_times": [], "snapshots": {}}
         if resume:
-            from fem_assb.electrochem import checkpoint
-
             if not checkpoint.exists(self.folder):
                 raise InputError(f"{self.folder}: no checkpoint to resume from (run without --resume)")
-            fields = {"phi_e": self.model.phi_e, "phi_s": self.model.phi_s, "s": self.model.s}
-            self.state = checkpoint.load(self.folder, fields)
+            self.state = checkpoint.load(self.folder, self._checkpoint_fields())
             self.model.commit()
             self.log(f"resuming from step {self.state['step']} (t = {self.state['t'] / 3600:.3f} h)")
         else:
@@ -142,12 +140,16 @@ class Simulation:
                  f"Newton {self._last_its}{eta}")
 
     def _checkpoint(self):
-        from fem_assb.electrochem import checkpoint
-
         self.state["wall_before"] = self.state.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
         self.t_wall0 = time.perf_counter()
-        checkpoint.save(self.folder, {"phi_e": self.model.phi_e, "phi_s": self.model.phi_s, "s": self.model.s},
-                        self.state, self.comm)
+        checkpoint.save(self.folder, self._checkpoint_fields(), self.state, self.comm)
+
+    def _checkpoint_fields(self) -> dict:
+        m = self.model
+        fields = {"phi_e": m.phi_e, "phi_s": m.phi_s, "s": m.s}
+        if m.layer:
+            fields["surface_layer"] = checkpoint.PointData(m.V_c.tabulate_dof_coordinates()[m.pair_c], m.layer.y)
+        return fields
 
     def run(self) -> dict:
         sv = self.sc.solver

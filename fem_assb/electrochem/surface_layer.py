@@ -1,0 +1,165 @@
+"""Sub-grid surface layers: solid diffusion on length scales below the mesh at the CAM|SE interface.
+
+With the seed-001 NMC811 diffusivity (8.71e-13 cm²/s) the Li inserted at a particle surface
+penetrates √(D t) ≈ 0.1–1 µm during a discharge, less than a voxel. On the mesh alone the surface
+stoichiometry is the average of a cell layer ≈ h/2 deep, so the surface saturates late and the
+capacity falls with h at first order (docs/VERIFICATION.md, benchmarks/resolution.py).
+
+Each interface node pair therefore resolves the profile inside its node's control volume with a
+1D planar layer: the node's CAM volume V spread under its whole interface area W, thickness
+ℓ = V / W (h/2 on a flat voxel face), split into `cells` cells that grow geometrically (ratio
+GROWTH) from the surface. The Butler–Volmer current enters the outer cell; the inner cell's Li
+balance is the node's equation of the mesh (its lumped storage is replaced by the layer's, its
+outflow into the mesh is the node's stiffness rows). What the mesh sees as the node value is the
+layer's inner end extrapolated to the surface with its gradient, x = y(ℓ) − ℓ y'(ℓ) (from the two
+inner cells): for a linear profile that is the surface value, which is what the vertex value of
+P1 elements stands for, so with D large the layer is flat and the model is the plain one; while
+the Li has not reached the layer's bottom, x stays at the bulk value and nothing leaks into the
+mesh. (Extrapolating from the layer mean instead, x = 2 ȳ − y(ℓ), is as accurate but lets the
+mesh drain the inner cells below their initial value before the Li arrives.)
+
+Fluxes between cells use D at the mean stoichiometry of the two cells, implicitly (backward
+Euler, as the mesh). Every flux leaves one store and enters another, so Li is conserved exactly;
+the inventory counts the layers instead of the nodes' lumped volume (`content`).
+
+The layer unknowns are eliminated pair by pair in every Newton iteration (static condensation of
+the linearised system: one tridiagonal solve per pair), so the global system keeps its size and
+sparsity; after the global solve the layers follow from the node updates. Planar layers neglect
+curvature and tangential diffusion within ℓ ≤ h/2.
+
+Per-area units: y (stoichiometry), currents A/m², K = F c_max (C/m³).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: width ratio of consecutive layer cells, outermost finest
+GROWTH = 1.3
+
+
+def thomas(sub: np.ndarray, diag: np.ndarray, sup: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve many tridiagonal systems at once: rows (P, M) of sub-, main and super-diagonal
+    (sub[:, 0] and sup[:, -1] unused), right-hand sides (P, M, k); returns (P, M, k)."""
+    n = diag.shape[1]
+    c = np.empty_like(diag)
+    d = np.empty_like(rhs)
+    c[:, 0] = sup[:, 0] / diag[:, 0]
+    d[:, 0] = rhs[:, 0] / diag[:, 0, None]
+    for j in range(1, n):
+        den = diag[:, j] - sub[:, j] * c[:, j - 1]
+        c[:, j] = sup[:, j] / den
+        d[:, j] = (rhs[:, j] - sub[:, j, None] * d[:, j - 1]) / den[:, None]
+    out = np.empty_like(rhs)
+    out[:, -1] = d[:, -1]
+    for j in range(n - 2, -1, -1):
+        out[:, j] = d[:, j] - c[:, j, None] * out[:, j + 1]
+    return out
+
+
+class SurfaceLayer:
+    """Layer geometry and state of the interface pairs on this rank."""
+
+    def __init__(self, node_volume: np.ndarray, node_area: np.ndarray, cells: int, K: float,
+                 diffusivity, x0: float):
+        if cells < 2:
+            raise ValueError("a surface layer needs at least two cells")
+        self.K, self.diffusivity = K, diffusivity
+        self.ell = node_volume / node_area  # m
+        frac = GROWTH ** np.arange(cells)
+        self.delta = self.ell[:, None] * (frac / frac.sum())[None, :]  # cell widths, surface first
+        self.dist = 0.5 * (self.delta[:, :-1] + self.delta[:, 1:])
+        # node value = e_in y_M + e_out y_(M−1) = y(ℓ) − ℓ y'(ℓ) from the two inner cells
+        gam = (self.ell - 0.5 * self.delta[:, -1]) / self.dist[:, -1]
+        self.e_in, self.e_out = 1.0 - gam, gam
+        self.y = np.full(self.delta.shape, float(x0))
+        self.y_n = self.y.copy()
+        self._lin = None
+
+    @property
+    def surface(self) -> np.ndarray:
+        return self.y[:, 0]
+
+    def node_value(self) -> np.ndarray:
+        """The layer profile as the mesh sees it at the node: y(ℓ) − ℓ y'(ℓ)."""
+        return self.e_in * self.y[:, -1] + self.e_out * self.y[:, -2]
+
+    def content(self) -> np.ndarray:
+        """Li per interface area / c_max held by each pair's layer, m."""
+        return np.sum(self.delta * self.y, axis=1)
+
+    def _fluxes(self):
+        """Li currents (A/m²) from each cell into the next deeper one, and their derivatives
+        with respect to the upstream and downstream stoichiometry."""
+        up, down = self.y[:, :-1], self.y[:, 1:]
+        mean = 0.5 * (up + down)
+        h = 1e-7
+        D = np.broadcast_to(self.diffusivity(mean), mean.shape)
+        dD = (np.broadcast_to(self.diffusivity(mean + h), mean.shape)
+              - np.broadcast_to(self.diffusivity(mean - h), mean.shape)) / (2 * h)
+        gam, dgam = self.K * D / self.dist, self.K * dD / self.dist
+        diff = up - down
+        return gam * diff, gam + 0.5 * dgam * diff, -gam + 0.5 * dgam * diff
+
+    def residual(self, x: np.ndarray, x_n: np.ndarray, dt: float, i_bv: np.ndarray):
+        """(local rows (P, M), node row (P,)), A/m². Local: Li balance (storage + outflow −
+        inflow) of cells 1 … M−1, the Butler–Volmer current i_bv (< 0 inserts Li) entering cell 1,
+        and the node value x minus the extrapolated layer value (× K ℓ/Δt) last. Node row: the inner
+        cell's balance without the outflow into the mesh, minus the node's lumped storage that
+        the mesh assembles (the layer replaces it)."""
+        q, _, _ = self._fluxes()
+        store = self.K * self.delta * (self.y - self.y_n) / dt
+        r = np.empty_like(self.y)
+        r[:, :-1] = store[:, :-1] + q
+        r[:, 1:-1] -= q[:, :-1]
+        r[:, 0] += i_bv
+        r[:, -1] = self.K * self.ell / dt * (x - self.node_value())
+        return r, store[:, -1] - q[:, -1] - self.K * self.ell * (x - x_n) / dt
+
+    def condense(self, x, x_n, dt, i_bv, g, g_dl, dibv):
+        """Linearise the pair equations and eliminate the layer: the condensed 3 × 3 blocks
+        (P, 9; rows e, s, x × columns φ_e, φ_s, x, row-major) and residual corrections (P, 3),
+        per area. g = ∂i_bv/∂φ_s, g_dl = ∂i/∂φ_s with the double layer, dibv = ∂i_bv/∂y_surface.
+        Keeps what `update` needs."""
+        r, _ = self.residual(x, x_n, dt, i_bv)
+        _, dq_up, dq_down = self._fluxes()
+        P, M = self.y.shape
+        m = self.K * self.delta / dt
+        s = self.K * self.ell / dt
+        # ∂(local rows)/∂y is tridiagonal: cell balances, then the node-value row
+        diag, sub, sup = np.zeros((P, M)), np.zeros((P, M)), np.zeros((P, M))
+        diag[:, :-1] = m[:, :-1] + dq_up
+        diag[:, 1:-1] -= dq_down[:, :-1]
+        diag[:, 0] += dibv
+        sup[:, :-1] = dq_down
+        sub[:, 1:-1] = -dq_up[:, :-1]
+        sub[:, -1], diag[:, -1] = -s * self.e_out, -s * self.e_in
+        rhs = np.zeros((P, M, 4))  # residual, then ∂(local rows)/∂(φ_e, φ_s, x)
+        rhs[:, :, 0] = r
+        rhs[:, 0, 1], rhs[:, 0, 2], rhs[:, -1, 3] = -g, g, s
+        z = thomas(sub, diag, sup, rhs)
+        self._lin = z
+        zs = z[:, [0, -2, -1], :]  # the cells the pair rows depend on: the outer one and the inner two
+        dC = np.zeros((P, 3, 3))
+        dC[:, 0, 0], dC[:, 1, 0] = -dibv, dibv
+        dC[:, 2, 1], dC[:, 2, 2] = -dq_up[:, -1], m[:, -1] - dq_down[:, -1]
+        G = np.zeros((P, 3, 3))
+        G[:, 0, :2] = np.stack([g_dl, -g_dl], axis=1)
+        G[:, 1, :2] = np.stack([-g_dl, g_dl], axis=1)
+        G[:, 2, 2] = -s
+        blocks = G - np.einsum("pik,pkj->pij", dC, zs[:, :, 1:])
+        return blocks.reshape(P, 9), -np.einsum("pik,pk->pi", dC, zs[:, :, 0])
+
+    def update(self, du_e, du_s, du_x) -> None:
+        """Layer Newton update from the node updates (u ← u − du convention); `step` applies it."""
+        z = self._lin
+        self._base = self.y.copy()
+        self.dy = z[:, :, 0] - np.einsum("pkj,pj->pk", z[:, :, 1:], np.stack([du_e, du_s, du_x], axis=1))
+
+    def step(self, lam: float) -> None:
+        self.y[:] = self._base - lam * self.dy
+
+    def commit(self) -> None:
+        self.y_n[:] = self.y
+
+    def restore(self) -> None:
+        self.y[:] = self.y_n
