@@ -198,6 +198,7 @@ def test_cli_run_outputs_and_resume(tmp_path, cli):
     ("current_mA_cm2 = 3.0", "current_mA_cm2 = 0.0", "0 < current_mA_cm2"),
     ('set = "nmc811_li6ps5cl_li"', 'set = "nmc999"', "[materials] set"),
     ('kind = "discharge"', 'kind = "charge"', "until_V"),
+    ('linear = "direct"', 'linear = "direct"\nsurface_layer = 1', "[solver] surface_layer"),
 ])
 def test_bad_run_input_exits_2(tmp_path, cli, old, new, text):
     toml = tmp_path / "bad.toml"

@@ -349,6 +349,7 @@ class Simulation:
             "steps": s["step"], "rejected_steps": s["rejected"],
             "rejected_steps_by_reason": s.get("rejected_by_reason", {}), "newton_iterations": s["newton_its"],
             "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
+            "surface_layer_cells": sc.solver.surface_layer,
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
             "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,
             "masses_g_cm2": mass, "structure": {k: v for k, v in self.info.items() if k != "structure_meta"},
