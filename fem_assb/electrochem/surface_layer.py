@@ -10,22 +10,26 @@ Each interface node pair therefore resolves the profile inside its node's contro
 ℓ = V / W (h/2 on a flat voxel face), split into `cells` cells that grow geometrically (ratio
 GROWTH) from the surface. The Butler–Volmer current enters the outer cell; the inner cell's Li
 balance is the node's equation of the mesh (its lumped storage is replaced by the layer's, its
-outflow into the mesh is the node's stiffness rows). What the mesh sees as the node value is the
-layer's inner end extrapolated to the surface with its gradient, x = y(ℓ) − ℓ y'(ℓ) (from the two
-inner cells): for a linear profile that is the surface value, which is what the vertex value of
-P1 elements stands for, so with D large the layer is flat and the model is the plain one; while
-the Li has not reached the layer's bottom, x stays at the bulk value and nothing leaks into the
-mesh. (Extrapolating from the layer mean instead, x = 2 ȳ − y(ℓ), is as accurate but lets the
-mesh drain the inner cells below their initial value before the Li arrives.)
+outflow into the mesh is the node's stiffness rows). What the mesh sees as the node value is
+x = 2 ȳ − y(ℓ) (ȳ the layer mean, y(ℓ) the two inner cells extrapolated to the layer's bottom):
+for a linear profile that is the surface value, which is what the vertex value of P1 elements
+stands for, so with D large the layer is flat and the model is the plain one (second order in h
+as before). While the Li has not reached the layer's bottom, x − x0 ≈ 2 (ȳ − x0) drives a leak
+into the mesh of a fraction ≈ 4 D t / h² of the inserted Li, drawn from the inner cell, which
+can dip below its initial stoichiometry by that much (a few % of x0 at most in the tests) until
+the Li arrives. Extrapolating with the inner gradient instead, x = y(ℓ) − ℓ y'(ℓ), avoids the
+dip but amplifies inner-cell differences ≈ 4×: at concave nodes (ℓ up to 7h/6) fed by the mesh
+it drove x below 0.
 
 Fluxes between cells use D at the mean stoichiometry of the two cells, implicitly (backward
 Euler, as the mesh). Every flux leaves one store and enters another, so Li is conserved exactly;
 the inventory counts the layers instead of the nodes' lumped volume (`content`).
 
 The layer unknowns are eliminated pair by pair in every Newton iteration (static condensation of
-the linearised system: one tridiagonal solve per pair), so the global system keeps its size and
-sparsity; after the global solve the layers follow from the node updates. Planar layers neglect
-curvature and tangential diffusion within ℓ ≤ h/2.
+the linearised system: one bordered tridiagonal solve per pair), so the global system keeps its
+size and sparsity; after the global solve the layers follow from the node updates. Planar
+layers neglect curvature and tangential diffusion within ℓ (h/6 at convex corners, h/2 on flat
+faces, up to 7h/6 at concave corners).
 
 Per-area units: y (stoichiometry), currents A/m², K = F c_max (C/m³).
 """
@@ -56,6 +60,18 @@ def thomas(sub: np.ndarray, diag: np.ndarray, sup: np.ndarray, rhs: np.ndarray) 
     return out
 
 
+def bordered_thomas(sub, diag, sup, last, rhs):
+    """Solve many systems whose first M−1 rows are tridiagonal (sub, diag, sup: (P, M−1); sup's
+    last entry couples unknown M) and whose last row `last` (P, M) is full; rhs (P, M, k)."""
+    col = np.zeros(diag.shape + (1,))
+    col[:, -1, 0] = sup[:, -1]
+    uv = thomas(sub, diag, sup, np.concatenate([rhs[:, :-1], col], axis=2))
+    u, v = uv[:, :, :-1], uv[:, :, -1]
+    y_last = (rhs[:, -1] - np.einsum("pj,pjk->pk", last[:, :-1], u)) / (
+        last[:, -1] - np.einsum("pj,pj->p", last[:, :-1], v))[:, None]
+    return np.concatenate([u - v[:, :, None] * y_last[:, None, :], y_last[:, None, :]], axis=1)
+
+
 class SurfaceLayer:
     """Layer geometry and state of the interface pairs on this rank."""
 
@@ -69,8 +85,11 @@ class SurfaceLayer:
         self.delta = self.ell[:, None] * (frac / frac.sum())[None, :]  # cell widths, surface first
         self.dist = 0.5 * (self.delta[:, :-1] + self.delta[:, 1:])
         # node value = e_in y_M + e_out y_(M−1) = y(ℓ) − ℓ y'(ℓ) from the two inner cells
-        gam = (self.ell - 0.5 * self.delta[:, -1]) / self.dist[:, -1]
-        self.e_in, self.e_out = 1.0 - gam, gam
+        # node value = Σ_j weights_j y_j = 2 ȳ − y(ℓ), y(ℓ) extrapolated from the two inner cells
+        beta = 0.5 * self.delta[:, -1] / self.dist[:, -1]
+        self.weights = 2.0 * self.delta / self.ell[:, None]
+        self.weights[:, -1] -= 1.0 + beta
+        self.weights[:, -2] += beta
         self.y = np.full(self.delta.shape, float(x0))
         self.y_n = self.y.copy()
         self._lin = None
@@ -80,8 +99,8 @@ class SurfaceLayer:
         return self.y[:, 0]
 
     def node_value(self) -> np.ndarray:
-        """The layer profile as the mesh sees it at the node: y(ℓ) − ℓ y'(ℓ)."""
-        return self.e_in * self.y[:, -1] + self.e_out * self.y[:, -2]
+        """The layer profile as the mesh sees it at the node: 2 ȳ − y(ℓ)."""
+        return np.sum(self.weights * self.y, axis=1)
 
     def content(self) -> np.ndarray:
         """Li per interface area / c_max held by each pair's layer, m."""
@@ -125,18 +144,17 @@ class SurfaceLayer:
         P, M = self.y.shape
         m = self.K * self.delta / dt
         s = self.K * self.ell / dt
-        # ∂(local rows)/∂y is tridiagonal: cell balances, then the node-value row
-        diag, sub, sup = np.zeros((P, M)), np.zeros((P, M)), np.zeros((P, M))
-        diag[:, :-1] = m[:, :-1] + dq_up
-        diag[:, 1:-1] -= dq_down[:, :-1]
+        # ∂(local rows)/∂y: the cell balances are tridiagonal, the node-value row is full
+        diag, sub, sup = np.zeros((P, M - 1)), np.zeros((P, M - 1)), np.zeros((P, M - 1))
+        diag[:] = m[:, :-1] + dq_up
+        diag[:, 1:] -= dq_down[:, :-1]
         diag[:, 0] += dibv
-        sup[:, :-1] = dq_down
-        sub[:, 1:-1] = -dq_up[:, :-1]
-        sub[:, -1], diag[:, -1] = -s * self.e_out, -s * self.e_in
+        sup[:] = dq_down
+        sub[:, 1:] = -dq_up[:, :-1]
         rhs = np.zeros((P, M, 4))  # residual, then ∂(local rows)/∂(φ_e, φ_s, x)
         rhs[:, :, 0] = r
         rhs[:, 0, 1], rhs[:, 0, 2], rhs[:, -1, 3] = -g, g, s
-        z = thomas(sub, diag, sup, rhs)
+        z = bordered_thomas(sub, diag, sup, -s[:, None] * self.weights, rhs)
         self._lin = z
         zs = z[:, [0, -2, -1], :]  # the cells the pair rows depend on: the outer one and the inner two
         dC = np.zeros((P, 3, 3))
