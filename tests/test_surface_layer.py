@@ -13,19 +13,27 @@ def diffusivity(x):
     return 1e-16 * (1.0 + 3.0 * (1.0 - x) ** 2)  # m², stoichiometry-dependent on purpose
 
 
-def layer(cells=6, ell=0.7e-6):
-    return SurfaceLayer(np.array([ell * 2e-12]), np.array([2e-12]), cells, K, diffusivity, 0.3)
+def layer(cells=6, ell=0.7e-6, reservoir=False):
+    """One pair with depth V/W = ell; with `reservoir` the cell size caps the diffusion depth at
+    ell/2 and the inner cell stores the rest (a concave node)."""
+    size = ell if reservoir else 2 * ell
+    return SurfaceLayer(np.array([ell * 2e-12]), np.array([2e-12]), np.array([size]), cells, K, diffusivity, 0.3)
 
 
 @pytest.mark.parametrize("cells", [2, 5, 16])
 def test_node_value_is_the_surface_value_of_a_linear_profile(cells):
     lay = layer(cells)
-    z = np.cumsum(lay.delta[0]) - 0.5 * lay.delta[0]  # cell centres
+    w = lay.widths()[0]
+    z = np.cumsum(w) - 0.5 * w  # cell centres
     lay.y[0] = 0.4 + 0.1 * z / lay.ell[0]
     assert lay.node_value()[0] == pytest.approx(0.4, abs=1e-12)
     lay.y[0] = 0.55
     assert lay.node_value()[0] == pytest.approx(0.55, abs=1e-12)
     assert lay.content()[0] == pytest.approx(0.55 * lay.ell[0])
+    concave = layer(cells, reservoir=True)
+    assert concave.ell[0] == pytest.approx(0.5 * concave.depth[0])
+    concave.y[0] = 0.55
+    assert concave.content()[0] == pytest.approx(0.55 * concave.depth[0])  # the reservoir holds the rest
 
 
 def _pair_rows(lay, u, x_n, dt, ibv):
@@ -36,9 +44,9 @@ def _pair_rows(lay, u, x_n, dt, ibv):
     return np.concatenate([[-i, i, r_x[0]], r[0]])
 
 
-@pytest.mark.parametrize("cells", [2, 6])
-def test_condensed_blocks_are_the_schur_complement_of_the_full_jacobian(cells):
-    lay = layer(cells)
+@pytest.mark.parametrize("cells, reservoir", [(2, False), (6, False), (6, True)])
+def test_condensed_blocks_are_the_schur_complement_of_the_full_jacobian(cells, reservoir):
+    lay = layer(cells, reservoir=reservoir)
     dt, x_n = 3.0, 0.31
     lay.y_n[0] = np.linspace(0.36, 0.31, lay.y.shape[1])
     y = np.linspace(0.42, 0.32, lay.y.shape[1])

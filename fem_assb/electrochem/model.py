@@ -116,21 +116,27 @@ class ElectrochemModel:
         if surface_layer:
             from fem_assb.electrochem.surface_layer import SurfaceLayer
 
-            self._node_volume = self._nodal_sum(lumped=True).x.array
-            area = self._nodal_sum(lumped=False)
-            self.layer = SurfaceLayer(self._node_volume[self.pair_c], area.x.array[self.pair_c],
-                                      surface_layer, F * c_max, cam.diffusivity, cam.x0)
+            self._node_volume = self._nodal_sum(ufl.TestFunction(self.V_c)).x.array
+            Q = dolfinx.fem.functionspace(doms.cam_mesh, ("DG", 0))
+            h = dolfinx.fem.Function(Q)  # cell size: cube root of the cell volume
+            dolfinx.fem.assemble_vector(h.x.array, dolfinx.fem.form(ufl.TestFunction(Q) * doms.dx_cam))
+            h.x.array[:] = np.cbrt(h.x.array)
+            size = self._nodal_sum(h * ufl.TestFunction(self.V_c)).x.array
+            area = self._nodal_sum(None).x.array
+            pv = self._node_volume[self.pair_c]
+            self.layer = SurfaceLayer(pv, area[self.pair_c], size[self.pair_c] / pv, surface_layer, F * c_max,
+                                      cam.diffusivity, cam.x0)
 
-    def _nodal_sum(self, lumped: bool):
-        """Per CAM dof (owned and ghost): its lumped volume (m³) or its interface area (m², the
-        pair weights summed over all ranks)."""
+    def _nodal_sum(self, integrand):
+        """Per CAM dof (owned and ghost), summed over all ranks: the lumped integral of
+        `integrand` (a form linear in the test function), or with None the interface area (m²,
+        the pair weights)."""
         import dolfinx.fem
         import dolfinx.la
-        import ufl
 
         f = dolfinx.fem.Function(self.V_c)
-        if lumped:
-            dolfinx.fem.assemble_vector(f.x.array, dolfinx.fem.form(ufl.TestFunction(self.V_c) * self.doms.dx_cam_lumped))
+        if integrand is not None:
+            dolfinx.fem.assemble_vector(f.x.array, dolfinx.fem.form(integrand * self.doms.dx_cam_lumped))
         else:
             np.add.at(f.x.array, self.pair_c, self.pair_w)
         f.x.scatter_reverse(dolfinx.la.InsertMode.add)
@@ -256,7 +262,7 @@ class ElectrochemModel:
         surface layers hold the layers' Li instead of their lumped volume's)."""
         li = self.integral(self._li)
         if self.layer:
-            lay = self.pair_w * (self.layer.content() - self.layer.ell * self.s.x.array[self.pair_c])
+            lay = self.pair_w * (self.layer.content() - self.layer.depth * self.s.x.array[self.pair_c])
             li += self.doms.comm.allreduce(float(np.sum(lay))) * self.mats.cam.c_max
         return li
 
@@ -270,7 +276,7 @@ class ElectrochemModel:
         import dolfinx.la
 
         f = dolfinx.fem.Function(self.V_c)
-        np.add.at(f.x.array, self.pair_c, self.pair_w * (self.layer.content() - self.layer.ell * x[self.pair_c]))
+        np.add.at(f.x.array, self.pair_c, self.pair_w * (self.layer.content() - self.layer.depth * x[self.pair_c]))
         f.x.scatter_reverse(dolfinx.la.InsertMode.add)
         f.x.scatter_forward()
         return x + f.x.array / np.where(self._node_volume > 0, self._node_volume, 1.0)

@@ -6,20 +6,23 @@ stoichiometry is the average of a cell layer ≈ h/2 deep, so the surface satura
 capacity falls with h at first order (docs/VERIFICATION.md, benchmarks/resolution.py).
 
 Each interface node pair therefore resolves the profile inside its node's control volume with a
-1D planar layer: the node's CAM volume V spread under its whole interface area W, thickness
-ℓ = V / W (h/2 on a flat voxel face), split into `cells` cells that grow geometrically (ratio
-GROWTH) from the surface. The Butler–Volmer current enters the outer cell; the inner cell's Li
-balance is the node's equation of the mesh (its lumped storage is replaced by the layer's, its
+1D planar layer under the node's whole interface area W: diffusion depth ℓ = min(V / W, h / 2)
+(V the node's CAM volume, h the local cell size; ℓ = V / W = h/2 on a flat voxel face, h/6 at a
+convex corner), split into `cells` cells that grow geometrically (ratio GROWTH) from the surface.
+At concave nodes V / W exceeds h/2 (up to 7h/6): the inner cell also stores the rest, V/W − ℓ,
+as a well-mixed reservoir (a 1D layer deeper than the mesh spacing would reach past the node's
+neighbours). The Butler–Volmer current enters the outer cell; the inner cell's Li balance is the
+node's equation of the mesh (its lumped storage is replaced by the layer's, its
 outflow into the mesh is the node's stiffness rows). What the mesh sees as the node value is
 x = 2 ȳ − y(ℓ) (ȳ the layer mean, y(ℓ) the two inner cells extrapolated to the layer's bottom):
 for a linear profile that is the surface value, which is what the vertex value of P1 elements
 stands for, so with D large the layer is flat and the model is the plain one (second order in h
 as before). While the Li has not reached the layer's bottom, x − x0 ≈ 2 (ȳ − x0) drives a leak
 into the mesh of a fraction ≈ 4 D t / h² of the inserted Li, drawn from the inner cell, which
-can dip below its initial stoichiometry by that much (a few % of x0 at most in the tests) until
-the Li arrives. Extrapolating with the inner gradient instead, x = y(ℓ) − ℓ y'(ℓ), avoids the
-dip but amplifies inner-cell differences ≈ 4×: at concave nodes (ℓ up to 7h/6) fed by the mesh
-it drove x below 0.
+can dip below its initial stoichiometry until the Li arrives (planar tests: by 5 % of x0; a 3D
+packing at 1 mA/cm²: by 20 %; the run summary's x_Li_range shows it). Extrapolating with the
+inner gradient instead, x = y(ℓ) − ℓ y'(ℓ), avoids the dip but amplifies inner-cell differences
+≈ 4×; at concave nodes fed by the mesh it drove x below 0.
 
 Fluxes between cells use D at the mean stoichiometry of the two cells, implicitly (backward
 Euler, as the mesh). Every flux leaves one store and enters another, so Li is conserved exactly;
@@ -28,8 +31,7 @@ the inventory counts the layers instead of the nodes' lumped volume (`content`).
 The layer unknowns are eliminated pair by pair in every Newton iteration (static condensation of
 the linearised system: one bordered tridiagonal solve per pair), so the global system keeps its
 size and sparsity; after the global solve the layers follow from the node updates. Planar
-layers neglect curvature and tangential diffusion within ℓ (h/6 at convex corners, h/2 on flat
-faces, up to 7h/6 at concave corners).
+layers neglect curvature and tangential diffusion within ℓ ≤ h/2.
 
 Per-area units: y (stoichiometry), currents A/m², K = F c_max (C/m³).
 """
@@ -75,22 +77,24 @@ def bordered_thomas(sub, diag, sup, last, rhs):
 class SurfaceLayer:
     """Layer geometry and state of the interface pairs on this rank."""
 
-    def __init__(self, node_volume: np.ndarray, node_area: np.ndarray, cells: int, K: float,
-                 diffusivity, x0: float):
+    def __init__(self, node_volume: np.ndarray, node_area: np.ndarray, cell_size: np.ndarray, cells: int,
+                 K: float, diffusivity, x0: float):
         if cells < 2:
             raise ValueError("a surface layer needs at least two cells")
         self.K, self.diffusivity = K, diffusivity
-        self.ell = node_volume / node_area  # m
+        self.depth = node_volume / node_area  # m: the node's storage per interface area
+        self.ell = np.minimum(self.depth, 0.5 * cell_size)  # m: the layer's diffusion depth
         frac = GROWTH ** np.arange(cells)
-        self.delta = self.ell[:, None] * (frac / frac.sum())[None, :]  # cell widths, surface first
-        self.dist = 0.5 * (self.delta[:, :-1] + self.delta[:, 1:])
+        # cell widths and centre distances are ℓ × these shapes (surface first)
+        self._width = frac / frac.sum()
+        self._dist = 0.5 * (self._width[:-1] + self._width[1:])
         # node value = e_in y_M + e_out y_(M−1) = y(ℓ) − ℓ y'(ℓ) from the two inner cells
         # node value = Σ_j weights_j y_j = 2 ȳ − y(ℓ), y(ℓ) extrapolated from the two inner cells
-        beta = 0.5 * self.delta[:, -1] / self.dist[:, -1]
-        self.weights = 2.0 * self.delta / self.ell[:, None]
-        self.weights[:, -1] -= 1.0 + beta
-        self.weights[:, -2] += beta
-        self.y = np.full(self.delta.shape, float(x0))
+        beta = 0.5 * self._width[-1] / self._dist[-1]
+        self.weights = 2.0 * self._width
+        self.weights[-1] -= 1.0 + beta
+        self.weights[-2] += beta
+        self.y = np.full((self.ell.size, cells), float(x0))
         self.y_n = self.y.copy()
         self._lin = None
 
@@ -98,13 +102,24 @@ class SurfaceLayer:
     def surface(self) -> np.ndarray:
         return self.y[:, 0]
 
+    def widths(self) -> np.ndarray:
+        """Cell widths (P, M), m, surface first."""
+        return self.ell[:, None] * self._width[None, :]
+
     def node_value(self) -> np.ndarray:
         """The layer profile as the mesh sees it at the node: 2 ȳ − y(ℓ)."""
-        return np.sum(self.weights * self.y, axis=1)
+        return self.y @ self.weights
 
     def content(self) -> np.ndarray:
         """Li per interface area / c_max held by each pair's layer, m."""
-        return np.sum(self.delta * self.y, axis=1)
+        return np.sum(self._storage() * self.y, axis=1)
+
+    def _storage(self) -> np.ndarray:
+        """Storage width of each cell (P, M), m: the cell widths, the inner cell also holding
+        what the node stores beyond the diffusion depth."""
+        w = self.widths()
+        w[:, -1] += self.depth - self.ell
+        return w
 
     def _fluxes(self):
         """Li currents (A/m²) from each cell into the next deeper one, and their derivatives
@@ -115,7 +130,8 @@ class SurfaceLayer:
         D = np.broadcast_to(self.diffusivity(mean), mean.shape)
         dD = (np.broadcast_to(self.diffusivity(mean + h), mean.shape)
               - np.broadcast_to(self.diffusivity(mean - h), mean.shape)) / (2 * h)
-        gam, dgam = self.K * D / self.dist, self.K * dD / self.dist
+        inv = self.K / (self.ell[:, None] * self._dist[None, :])
+        gam, dgam = inv * D, inv * dD
         diff = up - down
         return gam * diff, gam + 0.5 * dgam * diff, -gam + 0.5 * dgam * diff
 
@@ -126,13 +142,13 @@ class SurfaceLayer:
         cell's balance without the outflow into the mesh, minus the node's lumped storage that
         the mesh assembles (the layer replaces it)."""
         q, _, _ = self._fluxes()
-        store = self.K * self.delta * (self.y - self.y_n) / dt
+        store = self.K / dt * self._storage() * (self.y - self.y_n)
         r = np.empty_like(self.y)
         r[:, :-1] = store[:, :-1] + q
         r[:, 1:-1] -= q[:, :-1]
         r[:, 0] += i_bv
-        r[:, -1] = self.K * self.ell / dt * (x - self.node_value())
-        return r, store[:, -1] - q[:, -1] - self.K * self.ell * (x - x_n) / dt
+        r[:, -1] = self.K * self.depth / dt * (x - self.node_value())
+        return r, store[:, -1] - q[:, -1] - self.K * self.depth * (x - x_n) / dt
 
     def condense(self, x, x_n, dt, i_bv, g, g_dl, dibv):
         """Linearise the pair equations and eliminate the layer: the condensed 3 × 3 blocks
@@ -142,8 +158,8 @@ class SurfaceLayer:
         r, _ = self.residual(x, x_n, dt, i_bv)
         _, dq_up, dq_down = self._fluxes()
         P, M = self.y.shape
-        m = self.K * self.delta / dt
-        s = self.K * self.ell / dt
+        m = self.K / dt * self._storage()
+        s = self.K * self.depth / dt
         # ∂(local rows)/∂y: the cell balances are tridiagonal, the node-value row is full
         diag, sub, sup = np.zeros((P, M - 1)), np.zeros((P, M - 1)), np.zeros((P, M - 1))
         diag[:] = m[:, :-1] + dq_up
@@ -154,7 +170,7 @@ class SurfaceLayer:
         rhs = np.zeros((P, M, 4))  # residual, then ∂(local rows)/∂(φ_e, φ_s, x)
         rhs[:, :, 0] = r
         rhs[:, 0, 1], rhs[:, 0, 2], rhs[:, -1, 3] = -g, g, s
-        z = bordered_thomas(sub, diag, sup, -s[:, None] * self.weights, rhs)
+        z = bordered_thomas(sub, diag, sup, -s[:, None] * self.weights[None, :], rhs)
         self._lin = z
         zs = z[:, [0, -2, -1], :]  # the cells the pair rows depend on: the outer one and the inner two
         dC = np.zeros((P, 3, 3))
