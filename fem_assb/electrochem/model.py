@@ -116,32 +116,44 @@ class ElectrochemModel:
         if surface_layer:
             from fem_assb.electrochem.surface_layer import SurfaceLayer
 
-            self._node_volume = self._nodal_sum(ufl.TestFunction(self.V_c)).x.array
+            self._node_volume = self._lumped(ufl.TestFunction(self.V_c))
             Q = dolfinx.fem.functionspace(doms.cam_mesh, ("DG", 0))
             h = dolfinx.fem.Function(Q)  # cell size: cube root of the cell volume
             dolfinx.fem.assemble_vector(h.x.array, dolfinx.fem.form(ufl.TestFunction(Q) * doms.dx_cam))
             h.x.array[:] = np.cbrt(h.x.array)
-            size = self._nodal_sum(h * ufl.TestFunction(self.V_c)).x.array
-            area = self._nodal_sum(None).x.array
+            size = self._lumped(h * ufl.TestFunction(self.V_c))
+            area = self._pair_sum(self.pair_w)
             pv = self._node_volume[self.pair_c]
             self.layer = SurfaceLayer(pv, area[self.pair_c], size[self.pair_c] / pv, surface_layer, F * c_max,
                                       cam.diffusivity, cam.x0)
 
-    def _nodal_sum(self, integrand):
-        """Per CAM dof (owned and ghost), summed over all ranks: the lumped integral of
-        `integrand` (a form linear in the test function), or with None the interface area (m²,
-        the pair weights)."""
+    def _lumped(self, integrand) -> np.ndarray:
+        """Per CAM dof (owned and ghost), summed over all ranks: the vertex-rule integral of
+        `integrand` (linear in the CAM test function)."""
         import dolfinx.fem
         import dolfinx.la
 
         f = dolfinx.fem.Function(self.V_c)
-        if integrand is not None:
-            dolfinx.fem.assemble_vector(f.x.array, dolfinx.fem.form(integrand * self.doms.dx_cam_lumped))
-        else:
-            np.add.at(f.x.array, self.pair_c, self.pair_w)
+        dolfinx.fem.assemble_vector(f.x.array, dolfinx.fem.form(integrand * self.doms.dx_cam_lumped))
         f.x.scatter_reverse(dolfinx.la.InsertMode.add)
         f.x.scatter_forward()
-        return f
+        return f.x.array
+
+    def _pair_sum(self, values: np.ndarray) -> np.ndarray:
+        """Per CAM dof (owned and ghost): the sum of per-pair values over all pairs of all ranks."""
+        import dolfinx.fem
+        import dolfinx.la
+
+        f = dolfinx.fem.Function(self.V_c)
+        np.add.at(f.x.array, self.pair_c, values)
+        f.x.scatter_reverse(dolfinx.la.InsertMode.add)
+        f.x.scatter_forward()
+        return f.x.array
+
+    def _layer_excess(self) -> np.ndarray:
+        """Per pair, m³ of stoichiometry × volume: the Li (/ c_max) the layers hold beyond what the
+        node's lumped volume at its mesh value counts."""
+        return self.pair_w * (self.layer.content() - self.layer.depth * self.s.x.array[self.pair_c])
 
     # --- controls -------------------------------------------------------------------------------
     def set_controls(self, dt: float, i_app: float) -> None:
@@ -262,8 +274,7 @@ class ElectrochemModel:
         surface layers hold the layers' Li instead of their lumped volume's)."""
         li = self.integral(self._li)
         if self.layer:
-            lay = self.pair_w * (self.layer.content() - self.layer.depth * self.s.x.array[self.pair_c])
-            li += self.doms.comm.allreduce(float(np.sum(lay))) * self.mats.cam.c_max
+            li += self.doms.comm.allreduce(float(np.sum(self._layer_excess()))) * self.mats.cam.c_max
         return li
 
     def node_stoichiometry(self) -> np.ndarray:
@@ -272,14 +283,7 @@ class ElectrochemModel:
         x = self.s.x.array
         if not self.layer:
             return x.copy()
-        import dolfinx.fem
-        import dolfinx.la
-
-        f = dolfinx.fem.Function(self.V_c)
-        np.add.at(f.x.array, self.pair_c, self.pair_w * (self.layer.content() - self.layer.depth * x[self.pair_c]))
-        f.x.scatter_reverse(dolfinx.la.InsertMode.add)
-        f.x.scatter_forward()
-        return x + f.x.array / np.where(self._node_volume > 0, self._node_volume, 1.0)
+        return x + self._pair_sum(self._layer_excess()) / np.where(self._node_volume > 0, self._node_volume, 1.0)
 
     def surface_field(self) -> np.ndarray:
         """x_Li per CAM dof with the surface stoichiometry at interface nodes (what the

@@ -88,7 +88,6 @@ class SurfaceLayer:
         # cell widths and centre distances are ℓ × these shapes (surface first)
         self._width = frac / frac.sum()
         self._dist = 0.5 * (self._width[:-1] + self._width[1:])
-        # node value = e_in y_M + e_out y_(M−1) = y(ℓ) − ℓ y'(ℓ) from the two inner cells
         # node value = Σ_j weights_j y_j = 2 ȳ − y(ℓ), y(ℓ) extrapolated from the two inner cells
         beta = 0.5 * self._width[-1] / self._dist[-1]
         self.weights = 2.0 * self._width
@@ -141,7 +140,9 @@ class SurfaceLayer:
         and the node value x minus the extrapolated layer value (× K ℓ/Δt) last. Node row: the inner
         cell's balance without the outflow into the mesh, minus the node's lumped storage that
         the mesh assembles (the layer replaces it)."""
-        q, _, _ = self._fluxes()
+        return self._rows(x, x_n, dt, i_bv, self._fluxes()[0])
+
+    def _rows(self, x, x_n, dt, i_bv, q):
         store = self.K / dt * self._storage() * (self.y - self.y_n)
         r = np.empty_like(self.y)
         r[:, :-1] = store[:, :-1] + q
@@ -155,8 +156,8 @@ class SurfaceLayer:
         (P, 9; rows e, s, x × columns φ_e, φ_s, x, row-major) and residual corrections (P, 3),
         per area. g = ∂i_bv/∂φ_s, g_dl = ∂i/∂φ_s with the double layer, dibv = ∂i_bv/∂y_surface.
         Keeps what `update` needs."""
-        r, _ = self.residual(x, x_n, dt, i_bv)
-        _, dq_up, dq_down = self._fluxes()
+        q, dq_up, dq_down = self._fluxes()
+        r, _ = self._rows(x, x_n, dt, i_bv, q)
         P, M = self.y.shape
         m = self.K / dt * self._storage()
         s = self.K * self.depth / dt
