@@ -9,6 +9,7 @@ from fem_assb.config.scenario import ChannelConfig, LayerConfig, StructureConfig
 from fem_assb.errors import InputError
 from fem_assb.materials import material_set
 from fem_assb.microstructure.analysis import percolation, theoretical_capacity, volume_fractions
+from fem_assb.microstructure.coarsen import coarsen
 from fem_assb.microstructure.generate import generate, generate_layer, pack_layer
 from fem_assb.phases import Phase
 
@@ -155,3 +156,37 @@ def test_collector_fragments_that_would_overfill_become_se():
     assert same is lab and none["clusters"] == 0
     # the threshold compares volume per contact with the electrode's: 0.9 also drops the 20-deep cluster
     assert drop_collector_fragments(lab, 0.9)[1]["clusters"] == 2
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_coarsening_keeps_every_phase_volume(k):
+    """Majority voting moved ≈ 4 points of a 65 % CAM image into the SE at k = 2 (4:4 ties) and
+    ≈ 10 points into the CAM at k = 4; the volume-preserving rule keeps each phase to rounding."""
+    cfg = StructureConfig(size_um=[48, 36, 36], voxel_um=1.0, seed=3,
+                          layers=[LayerConfig(cam_fraction=0.65, void_fraction=0.05, diameters_um=[8.0])])
+    fine = generate(cfg).labels
+    coarse = coarsen(fine, k)
+    assert coarse.shape == tuple(s // k for s in fine.shape) and coarse.dtype == fine.dtype
+    crop = fine[tuple(slice(0, (s // k) * k) for s in fine.shape)]
+    for p in np.unique(crop):
+        assert abs(np.count_nonzero(coarse == p) - np.count_nonzero(crop == p) / k**3) <= 1
+    blocks = crop.reshape(coarse.shape[0], k, coarse.shape[1], k, coarse.shape[2], k)
+    pure = (blocks == blocks[:, :1, :, :1, :, :1]).all(axis=(1, 3, 5))
+    assert pure.mean() > 0.02 and np.array_equal(coarse[pure], blocks[:, 0, :, 0, :, 0][pure])
+    assert coarsen(fine, 1) is fine
+
+
+def test_coarsening_sends_ties_to_the_phase_around_them():
+    """Tied blocks split between the phases by volume, each going to the phase around it."""
+    img = np.zeros((10, 8, 8), np.uint8)
+    img[:5] = Phase.CAM  # a flat interface through the middle of a block row
+    c = coarsen(img, 2)
+    assert np.count_nonzero(c == Phase.CAM) == 2.5 * 16
+    assert (c[:2] == Phase.CAM).all() and (c[3:] == Phase.SE).all()
+    img = np.zeros((8, 8, 8), np.uint8)
+    img[:, :4] = Phase.CAM
+    img[2:4, 2:4, 2:3] = Phase.SE  # a 4:4 block inside the CAM half ...
+    img[2:4, 6:8, 2:3] = Phase.CAM  # ... and one inside the SE half
+    c = coarsen(img, 2)
+    assert c[1, 1, 1] == Phase.CAM and c[1, 3, 1] == Phase.SE
+    assert np.count_nonzero(c == Phase.CAM) == 32
