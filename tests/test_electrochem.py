@@ -186,8 +186,14 @@ def test_cli_run_outputs_and_resume(tmp_path, cli):
     # interrupted after 12 steps, then resumed
     r = cli("run", toml, "-o", tmp_path / "part", "--max-steps", "12", cwd=tmp_path)
     assert r.returncode == 4 and not (tmp_path / "part" / "summary.json").exists()
+    r = cli("run", toml, "-o", tmp_path / "part", "--max-steps", "20", "--resume", cwd=tmp_path)
+    assert r.returncode == 4 and not (tmp_path / "part" / "electrolyte.h5.interrupted").exists()
+    # a run killed while writing its fields leaves an HDF5 file that cannot be reopened
+    (tmp_path / "part" / "electrolyte.h5").write_bytes(bytes(4096))
     r = cli("run", toml, "-o", tmp_path / "part", "--resume", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert "kept as *.interrupted" in r.stdout and (tmp_path / "part" / "electrolyte.h5.interrupted").is_file()
+    assert (tmp_path / "part" / "electrolyte.h5").stat().st_size > 0
     part = json.loads((tmp_path / "part" / "summary.json").read_text())
     assert part["capacity_mAh_cm2"] == pytest.approx(full["capacity_mAh_cm2"], rel=1e-6)
     assert part["steps"] == full["steps"]

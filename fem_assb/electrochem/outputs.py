@@ -15,9 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from fem_assb.errors import InputError
 from fem_assb.io.atomic import atomic_write_text
+from fem_assb.parallel import log
 from fem_assb.units import F
 
+FIELD_FILES = ("electrolyte.xdmf", "electrolyte.h5", "cam.xdmf", "cam.h5")
 TIMESERIES_COLUMNS = ["step", "protocol_step", "kind", "t_s", "current_mA_cm2", "voltage_V",
                       "capacity_mAh_cm2", "energy_mWh_cm2", "mean_utilization", "dt_s", "newton_its", "linear_its"]
 
@@ -27,16 +30,26 @@ class FieldWriter:
 
     def __init__(self, model, folder: Path, append: bool = False):
         import dolfinx.fem
-        import dolfinx.io
         import ufl
 
         self.model = model
         comm = model.doms.comm
         mode = "a" if append and (folder / "electrolyte.xdmf").exists() else "w"
-        self.se = dolfinx.io.XDMFFile(comm, str(folder / "electrolyte.xdmf"), mode)
-        self.cam = dolfinx.io.XDMFFile(comm, str(folder / "cam.xdmf"), mode)
+        if mode == "a" and not self._open(folder, "a"):
+            # a run killed while writing leaves HDF5 files that cannot be reopened: keep them
+            # aside and continue the series in new files
+            if comm.rank == 0:
+                for name in FIELD_FILES:
+                    if (folder / name).exists():
+                        (folder / name).replace(folder / f"{name}.interrupted")
+            comm.barrier()
+            log(f"{folder}: field files unreadable after the interruption, kept as *.interrupted; "
+                "the resumed run writes new ones (fields from the checkpoint on)", c=comm)
+            mode = "w"
         d = model.doms
         if mode == "w":
+            if not self._open(folder, "w"):
+                raise InputError(f"{folder}: cannot create the field files electrolyte.xdmf and cam.xdmf")
             self.se.write_mesh(d.se_mesh)
             self.cam.write_mesh(d.cam_mesh)
         Q = dolfinx.fem.functionspace(d.se_mesh, ("DG", 0, (3,)))
@@ -58,6 +71,25 @@ class FieldWriter:
         self.x_surface = dolfinx.fem.Function(model.V_c, name="x_Li_surface")
         self.util = dolfinx.fem.Function(model.V_c, name="utilization")
         self._x0 = model.mats.cam.x0
+
+    def _open(self, folder: Path, mode: str) -> bool:
+        """Open both XDMF files on all ranks; False (nothing left open) if any rank failed."""
+        import dolfinx.io
+        from mpi4py import MPI
+
+        comm = self.model.doms.comm
+        files = []
+        try:
+            for name in ("electrolyte.xdmf", "cam.xdmf"):
+                files.append(dolfinx.io.XDMFFile(comm, str(folder / name), mode))
+        except RuntimeError:
+            pass
+        if comm.allreduce(len(files), op=MPI.MIN) < 2:
+            for f in files:
+                f.close()
+            return False
+        self.se, self.cam = files
+        return True
 
     def write(self, t: float) -> None:
         """Fields at time t (once: a second request for the same time, e.g. a snapshot that is
