@@ -15,6 +15,7 @@ MOL_CM3 = 1e6  # mol/m³ per mol/cm³
 A_CM2 = 1e4  # A/m² per A/cm²
 MA_CM2 = 10.0  # A/m² per mA/cm²
 F_CM2 = 1e4  # F/m² per F/cm²
+OHM_CM2 = 1e-4  # Ω m² per Ω cm²
 G_CM3 = 1e3  # kg/m³ per g/cm³
 AS_PER_MAH = 3.6  # C per mAh
 

@@ -13,6 +13,7 @@ from fem_assb.microstructure.structure import Structure
 from fem_assb.phases import Facet, Phase
 
 H = 1.0
+SHARE = 0.1  # collector fragments dropped as under a uniform collector current
 
 
 def structure():
@@ -26,7 +27,7 @@ def structure():
 
 def meshed_labels(s):
     """The image the voxel mesh is built from: collector fragments turned into SE."""
-    return drop_collector_fragments(s.labels, MeshConfig().collector_fragment_share)
+    return drop_collector_fragments(s.labels, SHARE)
 
 
 def expected(s):
@@ -62,7 +63,7 @@ def _cache(tmp_path_factory, monkeypatch):
 
 def test_hex_mesh_tags_match_image():
     s = structure()
-    tm = voxel_mesh(s, MeshConfig())
+    tm = voxel_mesh(s, MeshConfig(), fragment_share=SHARE)
     check(tm, s)
     assert tm.info["collector_fragments"] == meshed_labels(s)[1]
     # the separator is graded: 6 µm in fewer layers than voxels, thinnest next to the composite
@@ -73,7 +74,7 @@ def test_hex_mesh_tags_match_image():
 def test_hex_mesh_on_two_ranks_matches_image():
     assert MPI.COMM_WORLD.size == 2
     s = structure()
-    tm = voxel_mesh(s, MeshConfig())
+    tm = voxel_mesh(s, MeshConfig(), fragment_share=SHARE)
     check(tm, s)
     assert tm.info["collector_fragments"] == meshed_labels(s)[1]  # found on rank 0, applied on both
     n_local = tm.mesh.topology.index_map(3).size_local
@@ -82,7 +83,7 @@ def test_hex_mesh_on_two_ranks_matches_image():
 
 def test_xdmf_round_trip(tmp_path):
     s = structure()
-    tm = voxel_mesh(s, MeshConfig())
+    tm = voxel_mesh(s, MeshConfig(), fragment_share=SHARE)
     tm.write(tmp_path / "m.xdmf")
     back = TaggedMesh.read(tmp_path / "m.xdmf", MPI.COMM_WORLD)
     check(back, s)
@@ -156,7 +157,7 @@ def test_passivated_interface_carries_no_current():
     from fem_assb.electrochem.domains import build_domains
 
     s = structure()
-    tm = voxel_mesh(s, MeshConfig())
+    tm = voxel_mesh(s, MeshConfig(), fragment_share=SHARE)
     doms = build_domains(tm)
     weights = MPI.COMM_WORLD.allreduce(float(doms.pair_weight.sum()))
     active, passive = tm.facet_area(Facet.INTERFACE), tm.facet_area(Facet.PASSIVATED)

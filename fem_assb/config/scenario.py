@@ -105,11 +105,24 @@ class MeshConfig:
                                   help="growth factor of the separator's hex layers away from the composite")
     gmsh_size_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
                                      help="gmsh target element size at interfaces (default: voxel_um)")
-    collector_fragment_share: float = opt(
-        0.1, lo=0.0, hi=1.0,
+    collector_fragment_share: float | None = opt(
+        None, lo=0.0, hi=1.0,
         help="voxel meshes: CAM clusters at the collector whose volume per contact area is below this share "
-             "of the electrode's are turned into SE (sphere caps the uniform collector current would "
-             "over-lithiate); 0 keeps all")
+             "of the electrode's are turned into SE (sphere caps a uniform collector current would "
+             "over-lithiate); 0 keeps all; default 0.1 with collector.kind = 'uniform', 0 with 'equipotential'")
+
+
+@dataclass
+class CollectorConfig:
+    """The current collector at x = L (fem_assb/electrochem/collector.py)."""
+
+    kind: str = opt("equipotential", choices=("equipotential", "uniform"),
+                    help="equipotential: one collector potential, the total current prescribed (a metal foil); "
+                         "uniform: the same current density on every CAM facet on the collector")
+    contact_resistance_ohm_cm2: float = opt(
+        1e-4, lo=0.0, lo_open=True, unit="Ω cm²",
+        help="CAM|collector contact resistance of the equipotential collector (the default is a perfect contact "
+             "for numerical purposes: 1 µV at 10 mA/cm²)")
 
 
 @dataclass
@@ -219,6 +232,7 @@ class Scenario:
     materials: MaterialsConfig = opt(default_factory=MaterialsConfig, help="materials")
     structure: StructureConfig = opt(default_factory=StructureConfig, help="microstructure")
     mesh: MeshConfig = opt(default_factory=MeshConfig, help="meshing")
+    collector: CollectorConfig = opt(default_factory=CollectorConfig, help="current collector")
     steps: list[StepConfig] = opt(default_factory=lambda: [StepConfig(current_mA_cm2=1.0)],
                                   help="protocol steps, run in order")
     solver: SolverConfig = opt(default_factory=SolverConfig, help="time stepping and solvers")

@@ -28,6 +28,7 @@ import numpy as np
 
 from fem_assb.errors import SolverError
 from fem_assb.parallel import progress_logger
+from fem_assb.units import OHM_CM2
 
 
 def frequencies(f_max: float, f_min: float, per_decade: int) -> np.ndarray:
@@ -96,7 +97,8 @@ class Impedance:
         self.mats = resolve(sc.materials)
         self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
         self.doms = build_domains(self.tm)
-        self.model = ElectrochemModel(self.doms, self.mats, double_layer=True)
+        self.model = ElectrochemModel(self.doms, self.mats, double_layer=True, collector=sc.collector.kind,
+                                      contact_ohm_m2=sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)
         self.newton = Newton(self.model, "direct")
         cam = self.mats.cam
         self.x_rest = sc.impedance.rest_x_Li if sc.impedance.rest_x_Li is not None else cam.x0
@@ -170,8 +172,8 @@ class Impedance:
         return Spectrum(np.asarray(freqs), z, z_an)
 
     def _potentials(self, owned: np.ndarray) -> tuple[float, float]:
-        """Of a perturbation (owned block-vector values): area-mean φ_s on the current collector
-        and area-mean φ_e on the anode face."""
+        """Of a perturbation (owned block-vector values): the collector potential and the
+        area-mean φ_e on the anode face."""
         from petsc4py import PETSc
 
         n = self.newton
@@ -180,8 +182,8 @@ class Impedance:
         vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
         parts = n._cpp.la.petsc.get_local_vectors(vec, n.maps)
         m = self.model
-        m.phi_e.x.array[:] = parts[0]
-        m.phi_s.x.array[:] = parts[1]
+        for u, part in zip(m.unknowns, parts):
+            u.x.array[:] = part
         return m.voltage(), m.anode_face_potential()
 
 

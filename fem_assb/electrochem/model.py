@@ -9,7 +9,8 @@ i = i_BV (+ C_DL ∂(φ_s − φ_e)/∂t with the double layer) is the current f
 i_BV = i0 [exp(αFη/RT) − exp(−(1−α)Fη/RT)], η = φ_s − φ_e − U(x), i0 = i00 c_e^α c^α (c_max − c)^(1−α),
 so discharge (i_cc > 0) gives i_BV < 0 and lithiates the CAM. Li-metal anode: i_a = i0_a
 [exp(α_a F η_a/RT) − exp(−(1−α_a)F η_a/RT)], η_a = −φ_e. The applied current density I (per
-geometric area) leaves through the CAM facets on the current collector as i_cc = I A / A_C.
+geometric area) leaves through the current collector (collector.py): into an equipotential
+foil (default), or as i_cc = I A / A_C on every CAM facet there (`uniform`).
 The Li balance is multiplied by F so all equations balance currents (A) and the monolithic
 Jacobian is evenly scaled. Backward Euler; with test functions 1 the equations give
 ∫ I dt = F ΔLi exactly (Li mass lumped with the same vertex rule).
@@ -26,8 +27,7 @@ instead of a square-root singularity. A saturated node then sits where its shut-
 current balances the overpotential, x − 1 ≈ 2δ (α f |η| + ln(i0/i)), independent of Δt (the
 seed-001 discharges reach at most 1.6e-4). The summary reports the x range; the stepper rejects
 states more than X_TOLERANCE = 100 δ outside [0, 1], which only an unphysical state reaches —
-e.g. a full CAM cluster that the uniform collector current keeps feeding (the voxel mesh turns
-such collector fragments into SE, see `drop_collector_fragments`).
+e.g. a full CAM cluster that a uniform collector current keeps feeding (collector.py).
 """
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def _sigmoid(y, d=SATURATION_WIDTH):
 
 
 class ElectrochemModel:
-    def __init__(self, doms: Domains, mats: MaterialSet, double_layer: bool = False, surface_layer: int = 0):
+    def __init__(self, doms: Domains, mats: MaterialSet, double_layer: bool = False, surface_layer: int = 0,
+                 collector: str = "equipotential", contact_ohm_m2: float = 1e-8):
         import dolfinx.fem
         import ufl
         from petsc4py import PETSc
@@ -74,7 +75,13 @@ class ElectrochemModel:
         self.phi_e_n = dolfinx.fem.Function(self.V_e)
         self.phi_s_n = dolfinx.fem.Function(self.V_s)
         self.s_n = dolfinx.fem.Function(self.V_c)
-        self.unknowns = [self.phi_e, self.phi_s, self.s]
+        from fem_assb.electrochem.collector import Collector
+
+        self.collector = Collector(doms, self.phi_s, collector, contact_ohm_m2)
+        cc = self.collector
+        #: the unknowns (φ_cc last, for the equipotential collector) and their previous time level
+        self.unknowns = [self.phi_e, self.phi_s, self.s] + ([cc.phi] if cc.phi is not None else [])
+        self.previous = [self.phi_e_n, self.phi_s_n, self.s_n] + ([cc.phi_n] if cc.phi is not None else [])
         self.double_layer = double_layer
         self.dt = 1.0
         self.i_app = 0.0  # A/m² per geometric area, > 0 on discharge
@@ -98,10 +105,12 @@ class ElectrochemModel:
             F * c_max * (self.s - self.s_n) / self._dt_c * w * d.dx_cam_lumped
             + F * c_max * cam.diffusivity(self.s, UFL) * ufl.inner(ufl.grad(self.s), ufl.grad(w)) * d.dx_cam,
         ]
-        jac = [[_derivative(Fi, u) for u in self.unknowns] for Fi in residuals]
+        jac = [[_derivative(Fi, u) for u in self.unknowns[:3]] for Fi in residuals]
+        if cc.forms:
+            residuals.append(cc.forms[0])
+            jac = [row + [None] for row in jac] + [[None, None, None, cc.forms[1]]]
         self.F_form = dolfinx.fem.form(residuals)
         self.J_form = dolfinx.fem.form(jac)
-        self._voltage = dolfinx.fem.form(self.phi_s * d.ds_cc)
         self._li = dolfinx.fem.form(c_max * self.s * d.dx_cam_lumped)
         self._i_anode = dolfinx.fem.form(i_an * d.ds_anode)
         self._phi_anode = dolfinx.fem.form(self.phi_e * d.ds_anode)
@@ -160,7 +169,7 @@ class ElectrochemModel:
         self.dt, self.i_app = dt, i_app
         self._dt_e.value = dt
         self._dt_c.value = dt
-        self._i_cc.value = i_app * self.doms.area_geometric / self.doms.area_cc
+        self._i_cc.value = self.collector.boundary_current_density(i_app)
 
     # --- nodal interface kinetics ------------------------------------------------------------------
     def interface(self, jacobian: bool = True):
@@ -219,6 +228,8 @@ class ElectrochemModel:
         self.s.x.array[:] = x0
         self.phi_e.x.array[:] = 0.0
         self.phi_s.x.array[:] = float(self.mats.cam.ocv(x0))
+        if self.collector.phi is not None:
+            self.collector.phi.x.array[:] = float(self.mats.cam.ocv(x0))
         if self.layer:
             self.layer.y[:] = x0
         self.commit()
@@ -226,7 +237,7 @@ class ElectrochemModel:
     def commit(self, dt: float | None = None) -> None:
         """Accept the current state as the previous time level (remembering the rate of change
         over `dt` for the next step's predictor)."""
-        pairs = ((self.phi_e, self.phi_e_n), (self.phi_s, self.phi_s_n), (self.s, self.s_n))
+        pairs = list(zip(self.unknowns, self.previous))
         self._rate = [(new.x.array - old.x.array) / dt for new, old in pairs] if dt else None
         for new, old in pairs:
             old.x.array[:] = new.x.array
@@ -249,7 +260,7 @@ class ElectrochemModel:
 
     def restore(self) -> None:
         """Return to the previous time level (after a rejected step)."""
-        for new, old in ((self.phi_e, self.phi_e_n), (self.phi_s, self.phi_s_n), (self.s, self.s_n)):
+        for new, old in zip(self.unknowns, self.previous):
             new.x.array[:] = old.x.array
         if self.layer:
             self.layer.restore()
@@ -261,8 +272,8 @@ class ElectrochemModel:
         return self.doms.comm.allreduce(dolfinx.fem.assemble_scalar(form))
 
     def voltage(self) -> float:
-        """Cell voltage: area-mean φ_s on the current collector minus φ_anode (= 0)."""
-        return self.integral(self._voltage) / self.doms.area_cc
+        """Cell voltage: the collector potential (collector.py) minus φ_anode (= 0)."""
+        return self.collector.potential()
 
     def anode_face_potential(self) -> float:
         """Area-mean φ_e on the SE face at the anode (x = 0), V against Li: where a reference

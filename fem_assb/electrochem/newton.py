@@ -1,8 +1,9 @@
 """Newton's method on the monolithic block system, with a direct or an iterative linear solver.
 
 The Jacobian is one PETSc AIJ matrix: the DOLFINx blocks of the volume/boundary forms plus the
-nodal interface couplings (each SE|CAM node pair couples φ_e, φ_s and x at that point), which
-are added with MatSetValuesLocal into room preallocated for them.
+nodal interface couplings (each SE|CAM node pair couples φ_e, φ_s and x at that point) and the
+equipotential collector's star of contact conductances (collector.py), which are added into
+room preallocated for them.
 
 Linear solvers (both inside GMRES, with the preconditioner reused across Newton iterations and
 time steps and rebuilt only when the Krylov iteration count exceeds `reuse_limit` or a solve
@@ -37,8 +38,9 @@ class NewtonResult:
             converged, iterations, linear_iterations, reason)
 
 
-def _preallocated_like(A0, forms, extra: int):
-    """An AIJ matrix with A0's layout, local-to-global map and pattern size + `extra` per row
+def _preallocated_like(A0, forms, extra_diag, extra_off):
+    """An AIJ matrix with A0's layout, local-to-global map and pattern, plus room for
+    `extra_diag` / `extra_off` more entries per owned row in the diagonal / off-diagonal block
     (A0 is assembled once to reveal its pattern: DOLFINx preallocates without inserting)."""
     import dolfinx.fem.petsc
     from petsc4py import PETSc
@@ -51,7 +53,8 @@ def _preallocated_like(A0, forms, extra: int):
     diag = np.bincount(rows, weights=((cols >= lo) & (cols < hi)), minlength=indptr.size - 1).astype(PETSc.IntType)
     off = (np.diff(indptr) - diag).astype(PETSc.IntType)
     n_loc = hi - lo
-    A = PETSc.Mat().createAIJ(A0.getSizes(), nnz=(np.minimum(diag + extra, n_loc), off + extra), comm=A0.comm)
+    nnz = (np.minimum(diag + extra_diag, n_loc).astype(PETSc.IntType), (off + extra_off).astype(PETSc.IntType))
+    A = PETSc.Mat().createAIJ(A0.getSizes(), nnz=nnz, comm=A0.comm)
     A.setLGMap(*A0.getLGMap())
     A.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
     return A
@@ -67,7 +70,7 @@ class Newton:
         self.model = model
         self.atol, self.max_it, self.lin_rtol = atol, max_it, lin_rtol
         self._cpp = dolfinx.cpp
-        self.A = _preallocated_like(dolfinx.fem.petsc.create_matrix_block(model.J_form), model.J_form, extra=3)
+        A0 = dolfinx.fem.petsc.create_matrix_block(model.J_form)
         self.b = dolfinx.fem.petsc.create_vector_block(model.F_form)
         self.bI = dolfinx.fem.petsc.create_vector_block(model.F_form)
         self.du = dolfinx.fem.petsc.create_vector_block(model.F_form)
@@ -78,6 +81,22 @@ class Newton:
         self.loc = [np.asarray(model.pair_e + offs[0], PETSc.IntType),
                     np.asarray(model.pair_s + offs[1], PETSc.IntType),
                     np.asarray(model.pair_c + offs[2], PETSc.IntType)]
+        # the equipotential collector's star (collector.py), in owned rows of the block matrix
+        # (each rank owns a contiguous range holding its owned dofs field by field)
+        col = model.collector
+        start, n_loc = A0.getOwnershipRange()[0], A0.getLocalSize()[0]
+        first = np.cumsum([0] + [mp.size_local * bs for mp, bs in self.maps])  # owned rows of each field
+        self.star_rows = np.asarray(first[1] + col.dofs, PETSc.IntType)  # local (owned) row numbers
+        self.cc_row = int(first[3]) if col.kind == "equipotential" and col.owns_phi else -1
+        extra_diag, extra_off = np.full(n_loc, 3), np.full(n_loc, 3)  # interface node pairs
+        if col.kind == "equipotential":
+            self.cc_global = model.doms.comm.bcast(start + self.cc_row if col.owns_phi else None, root=col.owner)
+            (extra_diag if col.owns_phi else extra_off)[self.star_rows] += 1
+            n_all = model.doms.comm.allreduce(int(col.dofs.size))
+            if col.owns_phi:
+                extra_diag[self.cc_row] += col.dofs.size
+                extra_off[self.cc_row] += n_all - col.dofs.size
+        self.A = _preallocated_like(A0, model.J_form, extra_diag, extra_off)
         n_global = sum(m.size_global for m, _ in self.maps)
         self.kind = ("direct" if n_global < DIRECT_BELOW else "iterative") if linear == "auto" else linear
         self.n_dofs = n_global
@@ -125,8 +144,13 @@ class Newton:
                 opts[key] = value
             start = self.A.getOwnershipRange()[0]
             sizes = [m.size_local * bs for m, bs in self.maps]
-            pot = np.arange(start, start + sizes[0] + sizes[1], dtype=PETSc.IntType)
-            conc = np.arange(start + sizes[0] + sizes[1], start + sum(sizes), dtype=PETSc.IntType)
+            first = np.cumsum([0] + sizes)
+            # potentials: φ_e, φ_s and φ_cc (the equipotential collector's, if any); then x
+            pot = [np.arange(first[0], first[2])]
+            if len(sizes) > 3:
+                pot.append(np.arange(first[3], first[4]))
+            pot = np.asarray(start + np.concatenate(pot), PETSc.IntType)
+            conc = np.arange(start + first[2], start + first[3], dtype=PETSc.IntType)
             pc.setType("fieldsplit")
             pc.setFieldSplitIS(("phi", PETSc.IS().createGeneral(pot, comm=comm)),
                                ("c", PETSc.IS().createGeneral(conc, comm=comm)))
@@ -162,6 +186,13 @@ class Newton:
         dolfinx.fem.petsc.assemble_vector_block(self.b, m.F_form, m.J_form, bcs=[])
         r_e, r_s, r_x, layer_sq = m.pair_residual()
         self._add_pair_rows(np.stack([r_e, r_s, r_x], axis=1))
+        if m.collector.kind == "equipotential":
+            flow, cc = m.collector.star_rows(m.i_app)
+            owned = self.b.array
+            owned[self.star_rows] += flow
+            if self.cc_row >= 0:
+                owned[self.cc_row] += cc
+            del owned  # hands the array back to PETSc before the norm
         return float(np.sqrt(self.b.norm() ** 2 + m.doms.comm.allreduce(layer_sq)))
 
     def _add_pair_rows(self, rows: np.ndarray) -> None:
@@ -198,6 +229,14 @@ class Newton:
         rc = np.stack(self.loc, axis=1)
         if rc.size:
             A.setValuesLocalRCV(rc, rc, m.pair_w[:, None] * blocks, addv=PETSc.InsertMode.ADD_VALUES)
+        if m.collector.kind == "equipotential" and self.star_rows.size:
+            G, cc = m.collector.G, self.cc_global
+            rows = np.asarray(self.star_rows + A.getOwnershipRange()[0], PETSc.IntType)
+            add = PETSc.InsertMode.ADD_VALUES
+            A.setValuesRCV(rows[:, None], np.stack([rows, np.full_like(rows, cc)], axis=1),
+                           np.stack([G, -G], axis=1), addv=add)
+            A.setValues([cc], np.concatenate([[cc], rows]).astype(PETSc.IntType),
+                        np.concatenate([[G.sum()], -G]), addv=add)  # off-process rows are sent at assembly
         A.assemble()
         return merit
 
@@ -253,7 +292,8 @@ class Newton:
                 return NewtonResult(False, it, lin_total, f"linear solver failed (PETSc reason {reason}{detail})")
             self.du.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
             parts = self._cpp.la.petsc.get_local_vectors(self.du, self.maps)
-            dphi = comm.allreduce(max(float(np.abs(parts[k][:sizes[k]]).max(initial=0.0)) for k in (0, 1)),
+            potentials = [k for k in range(len(parts)) if k != 2]
+            dphi = comm.allreduce(max(float(np.abs(parts[k][:sizes[k]]).max(initial=0.0)) for k in potentials),
                                   op=MPI.MAX)
             ds = float(np.abs(parts[2][:sizes[2]]).max(initial=0.0))
             if m.layer:

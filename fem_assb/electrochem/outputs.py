@@ -5,7 +5,8 @@ the ionic current density j = −κ∇φ_e [A/m²] (cell-wise vector and magnitu
 tag; `cam.xdmf` with φ_s [V], the stoichiometry x_Li = c/c_max of each node's volume (sub-grid
 surface layers included), the utilization η_CAM = (c − c0)/(c_max − c0) and x_Li_surface, the
 stoichiometry at the particle surface where the CAM meets the SE (what the kinetics see; equal
-to x_Li elsewhere). Coordinates are in metres.
+to x_Li elsewhere) and collector_current_density [A/m² of contact], the current from the CAM
+into the current collector (zero off the collector). Coordinates are in metres.
 """
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ class FieldWriter:
         self.x = dolfinx.fem.Function(model.V_c, name="x_Li")
         self.x_surface = dolfinx.fem.Function(model.V_c, name="x_Li_surface")
         self.util = dolfinx.fem.Function(model.V_c, name="utilization")
+        self.i_cc = dolfinx.fem.Function(model.V_s, name="collector_current_density")
         self._x0 = model.mats.cam.x0
 
     def _open(self, folder: Path, mode: str) -> bool:
@@ -103,9 +105,12 @@ class FieldWriter:
         self.x.x.array[:] = m.node_stoichiometry()
         self.x_surface.x.array[:] = m.surface_field()
         self.util.x.array[:] = (self.x.x.array - self._x0) / (1.0 - self._x0)
+        self.i_cc.x.array[:] = 0.0
+        self.i_cc.x.array[m.collector.dofs] = m.collector.current_density(m.i_app)
+        self.i_cc.x.scatter_forward()
         for f in (m.phi_e, self.j, self.jmag, self.phase):
             self.se.write_function(f, t)
-        for f in (m.phi_s, self.x, self.x_surface, self.util):
+        for f in (m.phi_s, self.x, self.x_surface, self.util, self.i_cc):
             self.cam.write_function(f, t)
 
     def close(self):

@@ -25,7 +25,7 @@ from fem_assb.electrochem import checkpoint
 from fem_assb.electrochem.model import X_TOLERANCE
 from fem_assb.errors import InputError, SolverError
 from fem_assb.parallel import peak_memory_mb, progress_logger
-from fem_assb.units import F, MA_CM2
+from fem_assb.units import F, MA_CM2, OHM_CM2
 
 
 @dataclass
@@ -85,7 +85,8 @@ class Simulation:
             self.folder.mkdir(parents=True, exist_ok=True)
         self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
         self.doms = build_domains(self.tm)
-        self.model = ElectrochemModel(self.doms, self.mats, sc.solver.double_layer, sc.solver.surface_layer)
+        self.model = ElectrochemModel(self.doms, self.mats, sc.solver.double_layer, sc.solver.surface_layer,
+                                      sc.collector.kind, sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)
         self.newton = Newton(self.model, sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
         st = self.structure
         cam = self.mats.cam
@@ -151,6 +152,8 @@ class Simulation:
     def _checkpoint_fields(self) -> dict:
         m = self.model
         fields = {"phi_e": m.phi_e, "phi_s": m.phi_s, "s": m.s}
+        if m.collector.phi is not None:
+            fields["phi_cc"] = m.collector.phi
         if m.layer:
             fields["surface_layer"] = checkpoint.PointData(m.V_c.tabulate_dof_coordinates()[m.pair_c], m.layer.y)
         return fields
@@ -355,6 +358,7 @@ class Simulation:
             "rejected_steps_by_reason": s.get("rejected_by_reason", {}), "newton_iterations": s["newton_its"],
             "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
             "surface_layer_cells": sc.solver.surface_layer,
+            "collector": m.collector.summary(m.i_app, sc.collector.contact_resistance_ohm_cm2),
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
             "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,
             "masses_g_cm2": mass, "structure": {k: v for k, v in self.info.items() if k != "structure_meta"},

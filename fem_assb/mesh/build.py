@@ -16,7 +16,15 @@ from fem_assb.mesh.tagged import TaggedMesh
 from fem_assb.parallel import log
 
 
-def voxel_mesh(structure, mesh_cfg, phases=None, comm=None) -> TaggedMesh:
+def fragment_share(sc) -> float:
+    """`mesh.collector_fragment_share` with its default: fragments matter only under a uniform
+    collector current (collector.py)."""
+    if sc.mesh.collector_fragment_share is not None:
+        return sc.mesh.collector_fragment_share
+    return 0.1 if sc.collector.kind == "uniform" else 0.0
+
+
+def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: float = 0.0) -> TaggedMesh:
     from mpi4py import MPI
 
     from fem_assb.mesh.voxel import build_hex_mesh
@@ -28,7 +36,7 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None) -> TaggedMesh:
     labels = coarsen(structure.labels, mesh_cfg.coarsen)
     found = None
     if comm.rank == 0:  # labelling clusters needs the whole image: once, and only the result is sent
-        fixed, dropped = drop_collector_fragments(labels, mesh_cfg.collector_fragment_share)
+        fixed, dropped = drop_collector_fragments(labels, fragment_share)
         found = dropped, np.flatnonzero(fixed != labels)
     dropped, where = comm.bcast(found, root=0)
     if len(where):
@@ -90,4 +98,4 @@ def scenario_mesh(sc, phases=None, comm=None):
     structure = build_structure(sc.structure, sep, comm=comm)
     if sc.mesh.kind == "gmsh":
         return structure, gmsh_mesh(sc.structure, sep, sc.mesh, "[structure]", comm)
-    return structure, voxel_mesh(structure, sc.mesh, phases, comm)
+    return structure, voxel_mesh(structure, sc.mesh, phases, comm, fragment_share(sc))
