@@ -304,6 +304,22 @@ def test_snapshots_are_located_like_the_cutoff(tmp_path):
     assert (tmp_path / "out" / "profile_3.75V.csv").read_text().startswith("x_um,utilization")
 
 
+def test_voltage_passed_in_the_current_jump_is_taken_at_once(tmp_path):
+    """A snapshot voltage between the OCV and the first loaded voltage is passed in the
+    instantaneous jump: one rejected trial (then dt_min_s), no secant search down to dt_min_s;
+    the next step is back at dt_initial_s and extrapolates no rate from the jump (the rate over
+    dt_min_s sent the predictor far off and Newton failed until Δt was cut by 4⁶)."""
+    sc = planar(tmp_path, current=20.0, solver={"max_steps": 6, "checkpoint_every": 0})
+    mats = resolve(sc.materials)
+    sc.output.snapshot_V = [float(mats.cam.ocv(mats.cam.x0)) - 0.01]
+    s = run(sc, tmp_path / "out")
+    rows = np.genfromtxt(tmp_path / "out" / "timeseries.csv", delimiter=",", names=True)
+    assert rows["voltage_V"][0] < sc.output.snapshot_V[0] - 0.05  # the jump passes it
+    assert s["rejected_steps_by_reason"] == {"voltage_located": 1}
+    assert rows["dt_s"][0] == pytest.approx(sc.solver.dt_min_s) and rows["dt_s"][1] == sc.solver.dt_initial_s
+    assert s["snapshots"][f"{sc.output.snapshot_V[0]:g}"]["t_s"] == pytest.approx(sc.solver.dt_min_s)
+
+
 def test_c_rate_uses_the_material_sets_basis(tmp_path):
     """Seed 002 defines 1C as 200 mAh per g of CAM (0.1C = 0.178 mA/cm² at 8.9 mg/cm²)."""
     sc = planar(tmp_path, current=1.0, solver={"max_steps": 2, "checkpoint_every": 0})

@@ -9,8 +9,13 @@ the rule shrank Δt from 1 s to ≈ 2 ms, and ≈ 15 steps went into growing it 
 (Newton not converged, or a converged state with x_Li more than X_TOLERANCE outside [0, 1]) is
 undone and retried with Δt/4;
 below `dt_min_s` the run stops with a one-line report. A step that crosses the cut-off voltage
-is undone and retried with the Δt that the secant through the last two voltages predicts, until
-the voltage lies within `cutoff_tol_V` below the cut-off.
+(or a snapshot voltage) is undone and retried with the Δt that the secant through the last two
+voltages predicts, until the voltage lies within `cutoff_tol_V` below it. If the first step of
+a current step crosses it, the retry uses `dt_min_s` at once: a voltage passed in the
+instantaneous jump (seed 002 at 0.5C starts 0.37 V below the OCV, past the 3.75 and 3.6 V
+snapshots) is reached at t = 0 whatever Δt. After the first step of a current step Δt is at least
+`dt_initial_s` again: cuts that Newton needed to get over the jump (from the rest state to 0.5C
+in seed 002) say nothing about the steps after it.
 """
 from __future__ import annotations
 
@@ -184,7 +189,8 @@ class Simulation:
     def _run_step(self, step: Step, sv, last_print) -> bool:
         """Advance one protocol step; False if the run must stop (max_steps)."""
         m, s = self.model, self.state
-        secant = None  # (dt, V) of a rejected step that overshot the cut-off
+        located = False  # the last trial overshot the voltage to be located
+        jump_dt = None  # Δt before a first step was cut to dt_min_s to see whether it jumps
         while True:
             if s["step"] >= sv.max_steps:
                 s["stop_reason"] = f"max_steps = {sv.max_steps} reached"
@@ -218,11 +224,15 @@ class Simulation:
                 overshoot = abs(V - goal)
                 if crossed and overshoot > sv.cutoff_tol_V and dt > sv.dt_min_s * 1.0001:
                     self._reject("voltage_located")
-                    # secant between the last accepted voltage (Δt = 0) and this trial
-                    target = goal + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
-                    frac = (s["voltage"] - target) / (s["voltage"] - V)
-                    s["dt"] = max(dt * min(max(frac, 0.05), 0.95), sv.dt_min_s)
-                    secant = (dt, V)
+                    if s["t_in_step"] == 0.0:
+                        # the first step of a current step: a crossing in its instantaneous jump
+                        # is not located by any Δt, so try the smallest step at once
+                        jump_dt, s["dt"] = dt, sv.dt_min_s
+                    else:  # secant between the last accepted voltage (Δt = 0) and this trial
+                        target = goal + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
+                        frac = (s["voltage"] - target) / (s["voltage"] - V)
+                        s["dt"] = max(dt * min(max(frac, 0.05), 0.95), sv.dt_min_s)
+                    located = True
                     continue
                 # crossed even with the smallest step: the voltage is reached at once (an
                 # instantaneous overpotential jump); accept
@@ -239,8 +249,11 @@ class Simulation:
             if out_every and s["step"] % out_every == 0:
                 self.writer.write(s["t"])
                 s["field_times"].append(s["t"])
-            if secant is not None:  # after a located approach keep the reduced step
-                secant = None
+            if jump_dt is not None:  # the jump is taken: go on with the step size it interrupted
+                s["dt"], jump_dt, located = max(jump_dt, sv.dt_initial_s), None, False
+                continue
+            if located:  # after a located approach keep the reduced step
+                located = False
                 continue
             self._adapt(dt, V, res, sv)
 
@@ -294,11 +307,11 @@ class Simulation:
         from mpi4py import MPI
 
         self._dx = self.comm.allreduce(dx, op=MPI.MAX)
-        m.commit(dt)
+        self._first = s["t_in_step"] == 0.0  # its change includes the jump of the current
+        m.commit(None if self._first else dt)  # a jump over Δt is no rate to extrapolate
         A = self.doms.area_geometric
         s["step"] += 1
         s["t"] += dt
-        self._first = s["t_in_step"] == 0.0  # its voltage change includes the jump of the current
         s["t_in_step"] += dt
         s["charge_C"] += step.current * A * dt
         s["charge_abs_C"] += abs(step.current) * A * dt
@@ -328,6 +341,8 @@ class Simulation:
         elif res.iterations >= 0.5 * sv.newton_max_it:
             factor = min(factor, 1.0)
         s["dt"] = min(max(dt * max(factor, 0.2), sv.dt_min_s), sv.dt_max_s)
+        if self._first:  # Newton's trouble with a current jump is over after its first step
+            s["dt"] = max(s["dt"], min(sv.dt_initial_s, sv.dt_max_s))
 
     # ------------------------------------------------------------------------------------------
     def _finish(self) -> dict:
