@@ -78,6 +78,9 @@ def test_mirror_symmetric_columns_share_the_current(tmp_path):
     total = 20.0 * sim.doms.area_geometric
     assert np.sum(w * i) == pytest.approx(total, rel=1e-9)
     assert a == pytest.approx(b, rel=1e-4) and a + b == pytest.approx(total, rel=1e-9)
+    face = np.genfromtxt(tmp_path / "out" / "collector.csv", delimiter=",", names=True)  # rank 0's gather
+    assert face.size == 8 and np.sum(face["w_um2"] * face["current_density_mA_cm2"]) == pytest.approx(
+        2.0 * sim.doms.area_geometric / 1e-12, rel=1e-9)
     m = sim.model
     V = m.voltage()
     drop = m.phi_s.x.array[m.collector.dofs] - V

@@ -178,7 +178,7 @@ def test_cli_run_outputs_and_resume(tmp_path, cli):
     r = cli("run", toml, "-o", tmp_path / "full", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     full = json.loads((tmp_path / "full" / "summary.json").read_text())
-    for f in ("timeseries.csv", "profile.csv", "electrolyte.xdmf", "cam.xdmf", "electrolyte.h5"):
+    for f in ("timeseries.csv", "profile.csv", "collector.csv", "electrolyte.xdmf", "cam.xdmf", "electrolyte.h5"):
         assert (tmp_path / "full" / f).is_file()
     assert full["charge_balance_error"] < 1e-6 and full["complete"]
     assert full["final_voltage_V"] == pytest.approx(3.0, abs=1e-3)

@@ -59,13 +59,13 @@ def test_layered_optimum_moves_to_more_l60_at_higher_current(tmp_path):
     assert q[7] / q[1] < q[8] / q[2] - 0.1  # the L60 layer's gain grows with current (coarse: 0.99 → 1.16)
 
 
-def tiny_variant(tmp_path, parent, name, vary, extra=""):
+def tiny_variant(tmp_path, parent, name, vary, extra="", snapshot_V="[]"):
     """A study file extending a shipped one on a 24×30×30 µm cut (2 µm voxels; its layers at the
     collector hold 12, 44, 61 % CAM): small enough for a test, the same physics and parameters."""
     path = tmp_path / f"{name}.toml"
     groups = "".join(f'[[study.vary]]\nkeys = ["{k}"]\nvalues = {v}\n' for k, v in vary)
     path.write_text(f'[study]\nextends = "{ROOT / parent}"\nname = "{name}"\n{groups}'
-                    f'[base.structure]\nsize_um = [24, 30, 30]\ncc_contact_target = 0.44\n[base.output]\nplots = false\nsnapshot_V = []\n{extra}')
+                    f'[base.structure]\nsize_um = [24, 30, 30]\ncc_contact_target = 0.44\n[base.output]\nplots = false\nsnapshot_V = {snapshot_V}\n{extra}')
     return path
 
 
@@ -93,8 +93,14 @@ def test_delamination_grows_the_cathode_arc_not_the_anode_arc(tmp_path):
 
 def test_capacity_falls_with_current_collector_contact(tmp_path):
     study = tiny_variant(tmp_path, "scenarios/cc_contact/coarse.toml", "contact",
-                         [("structure.cc_contact_target", "[[0.44], [0.12]]"), ("steps.1.c_rate", "[[0.5]]")])
+                         [("structure.cc_contact_target", "[[0.44], [0.12]]"), ("steps.1.c_rate", "[[0.5]]")],
+                         snapshot_V="[3.3]")
     res = results(tmp_path, study, [0, 1])
+    # the report maps the collector face at a snapshot (Fig. 9 at 3.6 V in the study)
+    faces = sorted((tmp_path / "study" / "cases").glob("*/collector_3.3V.csv"))
+    assert len(faces) == 2
+    r = run_cli("report", tmp_path / "study")
+    assert r.returncode == 0, r.stderr
     assert res[0]["capacity_mAh_cm2"] > res[1]["capacity_mAh_cm2"]  # seed 002: less contact, less capacity at 0.5C
     # near the end, saturated surface nodes made full Newton steps cycle between two states (a
     # third of all steps failed before the line search); now Newton failures are rare

@@ -153,6 +153,23 @@ def profile(model, bin_um: float, x_start_um: float, length_um: float) -> dict:
             "utilization": util, "cumulative_capacity_mAh_cm2": cap}
 
 
+def collector_face(model) -> dict | None:
+    """The CAM nodes on the current collector (gathered on rank 0, None elsewhere): y, z [µm],
+    contact area w [µm²], current density into the collector [mA/cm² of contact] and x_Li of
+    the node — the maps of seed 002 Fig. 9."""
+    c = model.collector
+    y, z = (model.V_s.tabulate_dof_coordinates()[c.dofs, k] / 1e-6 for k in (1, 2))
+    assert np.array_equal(model.V_s.dofmap.list, model.V_c.dofmap.list)  # φ_s and x_Li dofs coincide
+    cols = {"y_um": y, "z_um": z, "w_um2": c.w / 1e-12, "current_density_mA_cm2": c.current_density(model.i_app) / 10.0,
+            "x_Li": model.node_stoichiometry()[c.dofs]}
+    parts = {k: model.doms.comm.gather(v, root=0) for k, v in cols.items()}
+    return {k: np.concatenate(v) for k, v in parts.items()} if model.doms.comm.rank == 0 else None
+
+
+def write_columns(path: Path, data: dict) -> None:
+    write_csv(path, list(data), [dict(zip(data, v)) for v in zip(*data.values())])
+
+
 def masses_per_area(structure_info: dict, mats) -> dict:
     """Masses (g/cm²) for seed 001 SI eq. 3: cathode composite, SE separator, matched Li anode."""
     cam, el, an = mats.cam, mats.electrolyte, mats.anode
@@ -169,8 +186,7 @@ def masses_per_area(structure_info: dict, mats) -> dict:
 
 
 def write_profile(path: Path, prof: dict) -> None:
-    cols = ["x_um", "utilization", "cumulative_capacity_mAh_cm2"]
-    write_csv(path, cols, [dict(zip(cols, v)) for v in zip(*(prof[c] for c in cols))])
+    write_columns(path, {c: prof[c] for c in ("x_um", "utilization", "cumulative_capacity_mAh_cm2")})
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:

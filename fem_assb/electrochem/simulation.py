@@ -287,9 +287,10 @@ class Simulation:
 
                 s["snapshots"][f"{v:g}"] = {"voltage_V": V, "t_s": s["t"],
                                      "capacity_mAh_cm2": s["charge_C"] / self.doms.area_geometric / 3.6 / 1e4}
-                prof = self._profile()
+                prof, face = self._profile(), outputs.collector_face(self.model)
                 if self.comm.rank == 0:
                     outputs.write_profile(self.folder / f"profile_{v:g}V.csv", prof)
+                    outputs.write_columns(self.folder / f"collector_{v:g}V.csv", face)
                 self.writer.write(s["t"])
                 s["field_times"].append(s["t"])
 
@@ -354,7 +355,7 @@ class Simulation:
         li_gain = m.lithium() - s["li0"]
         charge_li = li_gain * F
         balance = abs(s["charge_C"] - charge_li) / max(abs(s["charge_C"]), 1e-300) if s["charge_C"] else 0.0
-        prof = self._profile()
+        prof, face = self._profile(), outputs.collector_face(m)
         mass = outputs.masses_per_area(self.info, self.mats)
         cap = s["charge_C"] / A / 3.6 / 1e4
         energy = s["energy_J"] / A / 3.6 / 1e4  # mWh/cm²
@@ -385,6 +386,7 @@ class Simulation:
         if self.comm.rank == 0:
             outputs.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s["rows"])
             outputs.write_profile(self.folder / "profile.csv", prof)
+            outputs.write_columns(self.folder / "collector.csv", face)
             if sc.output.plots and s["rows"]:
                 cut = next((st.until_V for st in self.steps if st.until_V is not None), None)
                 outputs.plot_voltage(s["rows"], self.folder / "voltage.png", sc.name, cut)

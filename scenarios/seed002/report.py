@@ -101,6 +101,8 @@ def cc_contact(study_dir: Path, rows, spec):
     profile_plot(study_dir, sorted((r for r in rows if r[C] == low), key=lambda r: -r[key]),
                  lambda r: f"A_C/A_CC = {r[key]:.2f}", study_dir / "fig9_profiles.png",
                  f"Seed 002 Fig. 9: utilization at cut-off, {low:g}C")
+    _face_maps(study_dir, sorted((r for r in rows if r[C] == low), key=lambda r: -r[key]),
+               study_dir / "fig9_collector_face.png", f"Seed 002 Fig. 9: collector face, {low:g}C")
     rows.sort(key=lambda r: (r[C], -r[key]))
     cols = [("C-rate", C, "g"), ("target", "param.structure.cc_contact_target", "g"), ("A_C/A_CC", key, ".3f"),
             ("σ_eff/σ CAM", "conductivity.sigma_eff_rel", ".4f"), ("Q [mAh/g]", CAP, ".1f"),
@@ -108,6 +110,42 @@ def cc_contact(study_dir: Path, rows, spec):
     _write(study_dir, "cc_contact", rows, cols,
            ["## Seed 002 current-collector contact", "Paper: 42 → 30 % ≈ 2 % capacity loss, 11 % ≈ 9 % loss, "
             "1 % drops even at 0.1C; σ_eff of the CAM network falls with the contact area."])
+
+
+def _face_maps(study_dir: Path, rows, out: Path, title: str, near_V: float = 3.6):
+    """x_Li and the current density into the collector over the collector face (collector.py), one
+    row of maps per case, from the cases' collector_<V>V.csv snapshot nearest `near_V` (Fig. 9)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    snaps = {float(p.stem[10:-1]) for r in rows for p in (study_dir / "cases" / r["case"]).glob("collector_*V.csv")}
+    if not snaps:
+        return
+    volts = min(snaps, key=lambda v: abs(v - near_V))
+    title = f"{title} at {volts:g} V"
+    faces = [(r, study_dir / "cases" / r["case"] / f"collector_{volts:g}V.csv") for r in rows]
+    faces = [(r, np.genfromtxt(p, delimiter=",", names=True)) for r, p in faces if p.exists()]
+    if not faces:
+        return
+    fig, axes = plt.subplots(len(faces), 2, figsize=(8.4, 3.6 * len(faces)), squeeze=False)
+    i_max = max(float(np.percentile(f["current_density_mA_cm2"], 99)) for _, f in faces)
+    for (r, f), (ax_x, ax_i) in zip(faces, axes):
+        for ax, field, label, lim in ((ax_x, "x_Li", "x_Li", (0.4, 1.0)),
+                                      (ax_i, "current_density_mA_cm2", "i into collector [mA/cm²]", (0, i_max))):
+            sc = ax.scatter(f["y_um"], f["z_um"], c=f[field], s=4, marker="s", vmin=lim[0], vmax=lim[1], cmap="viridis")
+            fig.colorbar(sc, ax=ax, label=label)
+            ax.set_aspect("equal")
+            ax.set_xlim(0, max(float(g["y_um"].max()) for _, g in faces))
+            ax.set_ylim(0, max(float(g["z_um"].max()) for _, g in faces))
+            ax.set_xlabel("y [µm]")
+            ax.set_ylabel("z [µm]")
+            ax.set_title(f"A_C/A_CC = {r['structure.cc_contact_ratio']:.2f}", fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
 
 
 def delamination(study_dir: Path, rows, spec):
