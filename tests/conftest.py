@@ -21,6 +21,23 @@ def run_cli(*args, np_ranks: int = 1, cwd=None, timeout=1800):
     return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
 
 
+def serial_result(module: str, function: str, *args, comm):
+    """Under mpirun: `module.function(*args)` (JSON-serialisable) computed by a serial process
+    outside MPI, started by rank 0 and broadcast to all ranks — the reference of the 1 vs 2 ranks
+    tests."""
+    import json
+
+    value = None
+    if comm.rank == 0:
+        code = (f"import json, sys; sys.path.insert(0, '.'); from {module} import {function} as f; "
+                f"print(json.dumps(f(*{args!r})))")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI", "PMIX", "PRTE"))}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
+                             check=True)
+        value = json.loads(out.stdout.strip().splitlines()[-1])
+    return comm.bcast(value, root=0)
+
+
 @pytest.fixture
 def cli():
     return run_cli

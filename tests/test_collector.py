@@ -1,6 +1,5 @@
 """The current collector (fem_assb/electrochem/collector.py): the equipotential foil against the
 uniform current density, symmetry, a floating CAM conductor, conservation and 1 vs 2 ranks."""
-import json
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +7,7 @@ import pytest
 from mpi4py import MPI
 
 from fem_assb.materials.library import resolve
-from tests.conftest import D_FAST, planar, scenario
+from tests.conftest import D_FAST, planar, scenario, serial_result
 
 H_UM = 2.0
 
@@ -134,23 +133,11 @@ def _wide_series(folder):
 
 @pytest.mark.mpi
 def test_two_ranks_reproduce_serial_with_the_collector_split(tmp_path_factory):
-    """The collector's nodes lie on both ranks (the star's hub row gathers entries from both)."""
-    import os
-    import subprocess
-    import sys
-
+    """The collector's nodes lie on both ranks (the φ_cc row gathers entries from both)."""
     comm = MPI.COMM_WORLD
     folder = comm.bcast(str(tmp_path_factory.mktemp("wide")) if comm.rank == 0 else None, root=0)
     cap2, v2, split = _wide_series(folder)
     assert min(split) > 0, split
-    serial = None
-    if comm.rank == 0:
-        code = ("import json, sys; sys.path.insert(0, '.'); from tests.test_collector import _wide_series; "
-                f"c, v, _ = _wide_series({json.dumps(folder + '_serial')}); print(json.dumps([c, v]))")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI", "PMIX", "PRTE"))}
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                             cwd=str(Path(__file__).parent.parent), check=True)
-        serial = json.loads(out.stdout.strip().splitlines()[-1])
-    cap1, v1 = comm.bcast(serial, root=0)
+    cap1, v1, _ = serial_result("tests.test_collector", "_wide_series", folder + "_serial", comm=comm)
     assert len(v1) == len(v2) and np.max(np.abs(np.array(v1) - np.array(v2))) < 1e-6
     assert cap2 == pytest.approx(cap1, rel=1e-6)

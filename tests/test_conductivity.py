@@ -12,6 +12,7 @@ from fem_assb.conductivity.fv import solve_fv
 from fem_assb.config.scenario import LayerConfig, StructureConfig
 from fem_assb.microstructure.generate import generate
 from fem_assb.phases import Phase
+from tests.conftest import serial_result
 
 SOLVERS = [solve_fv, solve_fem_voxels]
 SE_ONLY = {Phase.SE: 100.0, Phase.CAM: 0.0}  # 1 S/cm
@@ -137,24 +138,16 @@ def _results():
     return [(f.__name__, f(lab, 1.0, {Phase.SE: 1.0, Phase.CAM: 1e-3})) for f in SOLVERS]
 
 
+def _sigmas():
+    return {n: (r.sigma_eff, r.sigma_13) for n, r in _results()}
+
+
 @pytest.mark.mpi
 def test_two_ranks_match_serial_to_solver_tolerance():
     """Runs the same solves on 2 ranks and compares with a serial solve in a subprocess."""
-    import json
-    import subprocess
-    import sys
-
     comm = MPI.COMM_WORLD
-    par = {n: (r.sigma_eff, r.sigma_13) for n, r in _results()}
-    serial = None
-    if comm.rank == 0:
-        code = ("import json; from tests.test_conductivity import _results; "
-                "print(json.dumps({n: (r.sigma_eff, r.sigma_13) for n, r in _results()}))")
-        env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("OMPI", "PMIX", "PRTE"))}
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                             cwd=str(__import__("pathlib").Path(__file__).parent.parent), check=True)
-        serial = json.loads(out.stdout.strip().splitlines()[-1])
-    serial = comm.bcast(serial, root=0)
+    par = _sigmas()
+    serial = serial_result("tests.test_conductivity", "_sigmas", comm=comm)
     for name, (s, s13) in serial.items():
         assert par[name][0] == pytest.approx(s, rel=1e-8)
         assert par[name][1] == pytest.approx(s13, rel=1e-6, abs=1e-12)

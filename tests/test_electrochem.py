@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from tests.conftest import D_FAST, planar, scenario
+from tests.conftest import D_FAST, planar, scenario, serial_result
 from fem_assb.config.schema import Where, parse
 from fem_assb.materials.library import resolve
 from fem_assb.units import F, R
@@ -234,22 +234,10 @@ def _small_series(folder):
 
 @pytest.mark.mpi
 def test_two_ranks_reproduce_serial_voltage_curve(tmp_path_factory):
-    import os
-    import subprocess
-    import sys
-
     comm = MPI.COMM_WORLD
     folder = comm.bcast(str(tmp_path_factory.mktemp("par")) if comm.rank == 0 else None, root=0)
     cap2, v2 = _small_series(folder)
-    serial = None
-    if comm.rank == 0:
-        code = ("import json, sys; sys.path.insert(0, '.'); from tests.test_electrochem import _small_series; "
-                f"print(json.dumps(_small_series({json.dumps(folder + '_serial')})))")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI", "PMIX", "PRTE"))}
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                             cwd=str(Path(__file__).parent.parent), check=True)
-        serial = json.loads(out.stdout.strip().splitlines()[-1])
-    cap1, v1 = comm.bcast(serial, root=0)
+    cap1, v1 = serial_result("tests.test_electrochem", "_small_series", folder + "_serial", comm=comm)
     assert len(v1) == len(v2)
     assert np.max(np.abs(np.array(v1) - np.array(v2))) < 1e-6
     assert cap2 == pytest.approx(cap1, rel=1e-6)
