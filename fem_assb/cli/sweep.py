@@ -10,10 +10,10 @@ def register(sub):
                                    "every case finished, 5 when some failed.")
     p.add_argument("study", help="study TOML file (see fem_assb/study/spec.py for the format)")
     p.add_argument("-o", "--output", help="study folder (default: results/STUDY_NAME)")
-    p.add_argument("--group-size", type=int, help="ranks per case; groups run different cases in parallel "
-                                                  "(default: all ranks on each case)")
-    p.add_argument("--case", type=_indices, help="run only case I, or cases I,J,... (0-based; e.g. "
-                                                 "SLURM_ARRAY_TASK_ID)")
+    p.add_argument("--group-size", type=int, help="ranks per case; groups run different cases in parallel, each "
+                                                  "taking the next case when free (default: all ranks on each case)")
+    p.add_argument("--case", type=_indices, help="run only case I, or cases I,J,... in that order (0-based; "
+                                                 "e.g. SLURM_ARRAY_TASK_ID)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.set_defaults(func=run_sweep)
 

@@ -3,7 +3,10 @@
 Each case writes into STUDY_DIR/cases/NAME/: `result.json` when it finished (written last and
 atomically, so its presence means done), `error.json` when it failed (the sweep goes on).
 Rerunning the sweep skips finished cases, so an interrupted sweep completes only what is
-missing. `--case I` runs one case (e.g. from a Slurm job array).
+missing. `--case I` runs one case (e.g. from a Slurm job array); `--case I,J,...` runs those in
+that order. Rank groups take the next case nobody has taken yet when they are free (a claim
+file per case and sweep under STUDY_DIR/.claims/), so one long case does not hold back the
+cases behind it.
 """
 from __future__ import annotations
 
@@ -78,6 +81,28 @@ def run_impedance(case, spec, folder: Path, comm) -> dict:
 KINDS = {"conductivity": run_conductivity, "discharge": run_discharge, "impedance": run_impedance}
 
 
+def _claims_dir(study_dir: Path, comm) -> Path:
+    """A fresh folder for this sweep's claims (a sweep killed earlier leaves its own behind)."""
+    import uuid
+
+    path = comm.bcast(study_dir / ".claims" / uuid.uuid4().hex if comm.rank == 0 else None, root=0)
+    if comm.rank == 0:
+        path.mkdir(parents=True)
+    comm.barrier()
+    return path
+
+
+def _claim(claims: Path, case) -> bool:
+    """True for the one rank group that creates the case's claim file first."""
+    import os
+
+    try:
+        os.close(os.open(claims / str(case.index), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+
+
 def run_case(case, spec, study_dir: Path, comm) -> str:
     """Run one case on `comm`; returns 'done', 'skipped' or 'failed'."""
     folder = case_dir(study_dir, case)
@@ -121,16 +146,23 @@ def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: lis
     group = comm.Split(color, comm.rank)
     if only is not None and not set(only) <= {c.index for c in cases}:
         raise InputError(f"--case {','.join(map(str, only))}: accepted 0..{len(cases) - 1}")
-    todo = [c for c in cases if only is None or c.index in only]
+    by_index = {c.index: c for c in cases}
+    todo = cases if only is None else [by_index[i] for i in dict.fromkeys(only)]
+    claims = _claims_dir(study_dir, comm) if n_groups > 1 else None
     counts = {"done": 0, "skipped": 0, "failed": 0}
-    for k, case in enumerate(todo):
-        if k % n_groups != color:
+    for case in todo:
+        if claims is not None and not group.bcast(_claim(claims, case) if group.rank == 0 else None, root=0):
             continue
         status = run_case(case, spec, study_dir, group)
         counts[status] += 1
         if group.rank == 0:
             print(f"[group {color}] case {case.index} {case.name}: {status}", flush=True)
     group.Free()
+    comm.barrier()
+    if claims is not None and comm.rank == 0:
+        import shutil
+
+        shutil.rmtree(claims, ignore_errors=True)
     totals = {k: comm.allreduce(v if comm.rank % size == 0 else 0) for k, v in counts.items()}
     log(f"{spec.study.name}: {totals['done']} run, {totals['skipped']} already done, {totals['failed']} failed "
         f"({len(todo)} case(s))")
