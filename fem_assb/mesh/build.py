@@ -33,7 +33,13 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
     from fem_assb.phases import Phase
 
     comm = comm or MPI.COMM_WORLD
-    labels = coarsen(structure.labels, mesh_cfg.coarsen)
+    k = mesh_cfg.coarsen
+    cut = [s % k for s in structure.labels.shape]  # what coarsen's crop removes
+    if any(cut):
+        log(f"mesh: image {structure.labels.shape} is not a multiple of mesh.coarsen = {k}: "
+            f"{cut[0]} voxel layer(s) cut at the separator side (x = 0), {cut[1]} at y = end, "
+            f"{cut[2]} at z = end", c=comm)
+    labels = coarsen(structure.labels, k)
     found = None
     if comm.rank == 0:  # labelling clusters needs the whole image: once, and only the result is sent
         fixed, dropped = drop_collector_fragments(labels, fragment_share)

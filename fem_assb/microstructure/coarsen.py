@@ -14,12 +14,12 @@ def coarsen(labels: np.ndarray, k: int) -> np.ndarray:
     share of that phase in the surrounding 3×3×3 blocks first), until it has the block count of
     its volume in the cropped image; a block no phase can take any more goes to its majority
     phase. For two phases this is a threshold on the count, so majority blocks keep their phase
-    unless the phase is already full. The image is cropped to a multiple of k.
+    unless the phase is already full. The image is first cropped to a multiple of k (`crop`).
     """
     if k == 1:
         return labels
-    n = [s // k for s in labels.shape]
-    lab = np.asarray(labels[: n[0] * k, : n[1] * k, : n[2] * k])
+    lab = np.asarray(labels[crop(labels.shape, k)])
+    n = [s // k for s in lab.shape]
     phases = np.unique(lab)
     count = np.stack([(lab == p).reshape(n[0], k, n[1], k, n[2], k).sum(axis=(1, 3, 5), dtype=np.int32)
                       for p in phases])
@@ -42,6 +42,17 @@ def coarsen(labels: np.ndarray, k: int) -> np.ndarray:
     left = out < 0
     out[left] = np.argmax(count[:, left], axis=0)
     return phases[out].reshape(n).astype(labels.dtype)
+
+
+def crop(shape, k: int) -> tuple[slice, ...]:
+    """The part of an image of `shape` that coarsening by k keeps: a multiple of k along each axis.
+
+    The remainder along x comes off at x = 0, the separator side, never at the current collector
+    (x = end): cropping collector-side layers is how contact ratios are set (cc_contact), and an
+    odd length cut there would silently undo one crop layer. Along y and z it comes off the end.
+    """
+    r = [s % k for s in shape]
+    return (slice(r[0], None), slice(0, shape[1] - r[1]), slice(0, shape[2] - r[2]))
 
 
 def _neighbourhood(count: np.ndarray) -> np.ndarray:
