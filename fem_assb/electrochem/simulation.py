@@ -144,7 +144,9 @@ class Simulation:
             total = self.info["theoretical_capacity_mAh_cm2"] / abs(step.current / MA_CM2) * 3600
             spent = self.state.get("wall_before", 0.0) + now - self.t_wall0
             frac = min(s["t_in_step"] / total, 1.0)
-            eta = f"  ETA ≤ {spent / frac * (1 - frac) / 60:.1f} min" if frac > 1e-3 else ""
+            # the mean pace so far up to the step's full charge: neither bound holds (the cut-off
+            # usually comes earlier, the time steps shorten before it), hence "~", not "≤"
+            eta = f"  ETA ~{spent / frac * (1 - frac) / 60:.1f} min" if frac > 1e-3 else ""
         self.log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
                  f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
                  f"Newton {self._last_its}{eta}")
