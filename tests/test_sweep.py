@@ -60,8 +60,10 @@ def test_sweep_resume_failures_and_report(tmp_path):
     for name, mtime in first.items():  # finished cases were not rerun
         assert (cases / name / "result.json").stat().st_mtime_ns == mtime
     assert (half / "result.json").is_file() and not (half / "error.json").exists()
+    (tmp_path / "run" / "fig_of_a_partial_run.png").write_bytes(b"")
     assert run_cli("report", tmp_path / "run", cwd=tmp_path).returncode == 0
     assert table(tmp_path / "run") == ref
+    assert not (tmp_path / "run" / "fig_of_a_partial_run.png").exists()  # stale figures are not kept
 
 
 def test_sweep_groups_and_single_case(tmp_path):

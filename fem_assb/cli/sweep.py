@@ -19,7 +19,8 @@ def register(sub):
 
     r = sub.add_parser("report", help="tables, figures and paper comparison of a study folder",
                        description="Collect the finished cases of STUDY_DIR into table.csv and run the study's "
-                                   "report hook (figures, report.md comparing with the paper).")
+                                   "report hook (figures, report.md comparing with the paper). The PNGs at the top of "
+                                   "STUDY_DIR are redrawn from the finished cases each time (old ones are removed).")
     r.add_argument("study_dir", help="folder written by `fem-assb sweep`")
     r.set_defaults(func=run_report)
 

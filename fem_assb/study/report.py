@@ -46,6 +46,8 @@ def build_report(study_dir: Path) -> dict:
     cols = list(dict.fromkeys(k for r in rows for k in r))
     write_csv(study_dir / "table.csv", cols, rows)
     failed = sorted(p.parent.name for p in (study_dir / "cases").glob("*/error.json"))
+    for stale in study_dir.glob("*.png"):  # figures of an earlier (partial) report: the hook redraws what the cases allow
+        stale.unlink()
     if spec.study.report:
         mod, _, fn = spec.study.report.partition(":")
         try:
