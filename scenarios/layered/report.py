@@ -27,6 +27,10 @@ def _series(rows, value):
     return out
 
 
+def _signed(v: float) -> str:
+    return "– (no f_L60 = 0 case)" if v != v else f"{v:+.1f}"
+
+
 def best_fraction(rows) -> list[dict]:
     """The f_L60 with the highest capacity and energy density per (order, current)."""
     out = []
@@ -98,7 +102,7 @@ def report(study_dir: Path, rows, spec):
     for b in best:
         md.append(f"| {'reversed' if b['reversed'] else 'normal'} | {b['current']:g} | "
                   f"{paper.get(b['current'], '–') if not b['reversed'] else '–'} | {b['f_best_capacity']:g} | "
-                  f"{b['f_best_energy']:g} | {b['energy_gain']:+.1f} |")
+                  f"{b['f_best_energy']:g} | {_signed(b['energy_gain'])} |")
     md.append("\nPaper: energy gain > 50 Wh/kg for f_L60 > 0.5 at 6 and 8 mA/cm²; reversed stacks give "
               "lower capacities, especially at low and moderate f_L60.")
     md += [f"\nNot rendered: {n}" for n in notes]
