@@ -140,11 +140,12 @@ def profile_plot(study_dir: Path, rows: list[dict], label, path: Path, title: st
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    files = [(r, study_dir / "cases" / r["case"] / "profile.csv") for r in rows]
+    files = [(r, f) for r, f in files if f.is_file()]
+    if not files:  # none of these cases has finished: no empty figure
+        return
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
-    for r in rows:
-        f = study_dir / "cases" / r["case"] / "profile.csv"
-        if not f.is_file():
-            continue
+    for r, f in files:
         with open(f) as fh:
             prof = list(csv.DictReader(fh))
         x = [float(p["x_um"]) for p in prof]
