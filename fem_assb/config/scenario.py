@@ -220,6 +220,9 @@ class ImpedanceConfig:
     per_decade: int = opt(8, lo=1, hi=100, help="frequencies per decade (log-spaced)")
     rest_x_Li: float | None = opt(None, lo=0.0, hi=1.0, lo_open=True, hi_open=True,
                                   help="CAM stoichiometry of the rest state (default: the material set's c0/c_max)")
+    linear: str = opt("auto", choices=("auto", "direct", "iterative"),
+                      help="direct = MUMPS LU of the real 2 × 2 block system; iterative = FGMRES with the PRESB "
+                           "block preconditioner (block AMG inside; far less memory); auto = direct below 20000 unknowns")
 
     def check(self, where: Where):
         if self.f_min_Hz >= self.f_max_Hz:

@@ -6,7 +6,12 @@ J(Δt) = K + M/Δt, K the steady conductances (ohmic, charge transfer, diffusion
 storage terms (Li in the CAM, double-layer charge), so two assemblies at different Δt give K and
 M exactly — no second set of forms to keep in step with the model. A harmonic current
 î e^{iωt} at the current collector then solves (K + iωM) û = −r î, r = ∂F/∂I, here as the real
-2 × 2 block system [[K, −ωM], [ωM, K]] [û_re; û_im] = [−r; 0] with MUMPS. The impedance is
+2 × 2 block system A(ω) [û_re; û_im] = [−r; 0], A = [[K, −ωM], [ωM, K]], with MUMPS (small
+cells) or iteratively: flexible GMRES preconditioned by PRESB, P = [[K, −ωM], [ωM, K + 2ωM]]
+(Axelsson, Neytcheva & Ahmad 2014), whose inverse needs two solves with K + ωM — the form of a
+backward-Euler Jacobian with Δt = 1/ω, so the discharge's block-AMG preconditioner (newton.py)
+serves unchanged; P⁻¹A has its eigenvalues in [1/2, 1] when K and M are positive definite, so
+the iteration count does not grow with the mesh or with ω. The impedance is
 Z = −Û/î (Û the area-mean φ̂_s on the current collector; discharge current counted positive, so
 Re Z > 0), in Ω cm² of geometric area. The area-mean φ̂_e on the SE face at the anode splits Z
 into Z_anode + Z_cathode as a reference electrode at the anode|SE interface would (Z_cathode then
@@ -27,8 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from fem_assb.errors import SolverError
-from fem_assb.parallel import progress_logger
+from fem_assb.parallel import peak_memory_mb, progress_logger
 from fem_assb.units import OHM_CM2
+
+#: `impedance.linear = "auto"` factorises the 2 × 2 block system with MUMPS below this many
+#: unknowns of the cell (twice as many in the block system) and iterates above (benchmarks/impedance.py)
+DIRECT_BELOW = 20_000
 
 
 def frequencies(f_max: float, f_min: float, per_decade: int) -> np.ndarray:
@@ -100,6 +109,9 @@ class Impedance:
         self.model = ElectrochemModel(self.doms, self.mats, double_layer=True, collector=sc.collector.kind,
                                       contact_ohm_m2=sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)
         self.newton = Newton(self.model, "direct")
+        n = self.newton.n_dofs
+        self.kind = sc.impedance.linear if sc.impedance.linear != "auto" else (
+            "direct" if n < DIRECT_BELOW else "iterative")
         cam = self.mats.cam
         self.x_rest = sc.impedance.rest_x_Li if sc.impedance.rest_x_Li is not None else cam.x0
         self.K, self.M, self.r = self._linearise()
@@ -127,47 +139,23 @@ class Impedance:
 
     def sweep(self, freqs: np.ndarray, progress: bool = True) -> Spectrum:
         """Z(f) of the cell and of its anode side, Ω cm², for each frequency."""
-        from petsc4py import PETSc
-
-        K, M, comm = self.K, self.M, self.comm
-        Mneg = M.copy()
-        Mneg.scale(-1.0)
-        B0 = PETSc.Mat().createNest([[K, None], [None, K]], comm=comm).convert("aij")
-        B1 = PETSc.Mat().createNest([[None, Mneg], [M, None]], comm=comm).convert("aij")
-        A = B0.copy()
-        A.axpy(1.0, B1, PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
-        ksp = PETSc.KSP().create(comm)
-        ksp.setOperators(A)
-        ksp.setType("preonly")
-        ksp.getPC().setType("lu")
-        ksp.getPC().setFactorSolverType("mumps")
-        x, b = A.createVecs()
-        n_loc = self.r.getLocalSize()
-        b.array[:n_loc] = -self.r.array_r
-        b.array[n_loc:] = 0.0
+        solver = (_DirectBlockSolver if self.kind == "direct" else _PresbSolver)(self)
         z = np.zeros(len(freqs), complex)
         z_an = np.zeros(len(freqs), complex)
         t0 = time.perf_counter()
-        for k, f in enumerate(freqs):
-            A.zeroEntries()
-            A.axpy(1.0, B0, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
-            A.axpy(2 * np.pi * f, B1, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
-            ksp.setOperators(A)
-            ksp.solve(b, x)
-            if ksp.getConvergedReason() < 0:
-                raise SolverError(f"impedance solve failed at f = {f:.4g} Hz (PETSc reason "
-                                  f"{ksp.getConvergedReason()})")
-            u = x.array_r
-            (v_re, a_re), (v_im, a_im) = self._potentials(u[:n_loc]), self._potentials(u[n_loc:])
-            z[k] = -complex(v_re, v_im) * 1e4  # Ω m² → Ω cm²
-            z_an[k] = -complex(a_re, a_im) * 1e4
-            if progress and (k % 10 == 0 or k == len(freqs) - 1):
-                eta = (time.perf_counter() - t0) / (k + 1) * (len(freqs) - k - 1)
-                self.log(f"f {f:10.4g} Hz  Z = {z[k].real:10.4g} {z[k].imag:+10.4g}i Ω cm²  "
-                         f"({k + 1}/{len(freqs)}, ETA {eta / 60:.1f} min)")
-        for mat in (A, B0, B1, Mneg):
-            mat.destroy()
-        ksp.destroy()
+        try:
+            for k, f in enumerate(freqs):
+                u_re, u_im = solver.solve(2 * np.pi * f, f)
+                (v_re, a_re), (v_im, a_im) = self._potentials(u_re), self._potentials(u_im)
+                z[k] = -complex(v_re, v_im) * 1e4  # Ω m² → Ω cm²
+                z_an[k] = -complex(a_re, a_im) * 1e4
+                if progress and (k % 10 == 0 or k == len(freqs) - 1):
+                    eta = (time.perf_counter() - t0) / (k + 1) * (len(freqs) - k - 1)
+                    self.log(f"f {f:10.4g} Hz  Z = {z[k].real:10.4g} {z[k].imag:+10.4g}i Ω cm²  "
+                             f"({k + 1}/{len(freqs)}{solver.progress()}, ETA {eta / 60:.1f} min)")
+        finally:
+            self.linear_stats = {"solver": self.kind, **solver.stats}
+            solver.destroy()
         self.model.set_equilibrium(self.x_rest)
         return Spectrum(np.asarray(freqs), z, z_an)
 
@@ -187,6 +175,175 @@ class Impedance:
         return m.voltage(), m.anode_face_potential()
 
 
+class _DirectBlockSolver:
+    """MUMPS LU of the assembled real 2 × 2 block system, refactorised at each frequency."""
+
+    def __init__(self, imp: Impedance):
+        from petsc4py import PETSc
+
+        K, M, comm = imp.K, imp.M, imp.comm
+        self.Mneg = M.copy()
+        self.Mneg.scale(-1.0)
+        self.B0 = PETSc.Mat().createNest([[K, None], [None, K]], comm=comm).convert("aij")
+        self.B1 = PETSc.Mat().createNest([[None, self.Mneg], [M, None]], comm=comm).convert("aij")
+        self.A = self.B0.copy()
+        self.A.axpy(1.0, self.B1, PETSc.Mat.Structure.DIFFERENT_NONZERO_PATTERN)
+        self.ksp = PETSc.KSP().create(comm)
+        self.ksp.setOperators(self.A)
+        self.ksp.setType("preonly")
+        self.ksp.getPC().setType("lu")
+        self.ksp.getPC().setFactorSolverType("mumps")
+        self.x, self.b = self.A.createVecs()
+        self.n = imp.r.getLocalSize()
+        self.b.array[:self.n] = -imp.r.array_r
+        self.b.array[self.n:] = 0.0
+        self.iterations = 0
+
+    def solve(self, omega: float, f: float) -> tuple[np.ndarray, np.ndarray]:
+        from petsc4py import PETSc
+
+        A = self.A
+        A.zeroEntries()
+        A.axpy(1.0, self.B0, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+        A.axpy(omega, self.B1, PETSc.Mat.Structure.SUBSET_NONZERO_PATTERN)
+        self.ksp.setOperators(A)
+        self.ksp.solve(self.b, self.x)
+        _check(self.ksp, f)
+        u = self.x.array_r
+        return u[:self.n], u[self.n:]
+
+    def progress(self) -> str:
+        return ""
+
+    stats: dict = {}
+
+    def destroy(self):
+        for obj in (self.A, self.B0, self.B1, self.Mneg, self.ksp, self.x, self.b):
+            obj.destroy()
+
+
+class _PresbSolver:
+    """Flexible GMRES on the block system as a matrix-free operator, preconditioned by PRESB
+    (module docstring); the inner solves with K + ωM are block-AMG GMRES to `INNER_RTOL`. The
+    previous frequency's solution starts the next one."""
+
+    RTOL = 1e-9  # outer, on the unpreconditioned residual
+    INNER_RTOL = 1e-2
+
+    def __init__(self, imp: Impedance):
+        from petsc4py import PETSc
+
+        self.K, self.M, comm = imp.K, imp.M, imp.comm
+        self.omega = 0.0
+        self.S = self.K.copy()
+        self.inner = imp.newton.block_amg_ksp(self.S, restart=60)
+        self.inner.setTolerances(rtol=self.INNER_RTOL, atol=0.0, max_it=200)
+        (n, N), _ = self.K.getSizes()
+        self.n = n
+        self.w = [self.K.createVecRight() for _ in range(4)]
+        self.A = PETSc.Mat().createPython(((2 * n, 2 * N), (2 * n, 2 * N)), context=_BlockOperator(self), comm=comm)
+        self.A.setUp()
+        self.ksp = PETSc.KSP().create(comm)
+        self.ksp.setOperators(self.A)
+        self.ksp.setType("fgmres")
+        self.ksp.setGMRESRestart(100)
+        self.ksp.setTolerances(rtol=self.RTOL, atol=0.0, max_it=1000)
+        self.ksp.setInitialGuessNonzero(True)
+        pc = self.ksp.getPC()
+        pc.setType("python")
+        pc.setPythonContext(_PresbPreconditioner(self))
+        self.x, self.b = self.A.createVecs()
+        self.x.set(0.0)
+        self.b.array[:n] = -imp.r.array_r
+        self.b.array[n:] = 0.0
+        self.iterations = self.inner_iterations = self._last = 0
+
+    def split(self, v, re, im):
+        arr = v.array_r
+        re.array[:] = arr[:self.n]
+        im.array[:] = arr[self.n:]
+
+    def join(self, re, im, v):
+        arr = v.array
+        arr[:self.n] = re.array_r
+        arr[self.n:] = im.array_r
+
+    def inner_solve(self, rhs, out):
+        """out ≈ S⁻¹ rhs; an inner solve short of INNER_RTOL is no failure, the outer FGMRES
+        absorbs it."""
+        self.inner.solve(rhs, out)
+        self.inner_iterations += self.inner.getIterationNumber()
+
+    def solve(self, omega: float, f: float) -> tuple[np.ndarray, np.ndarray]:
+        from petsc4py import PETSc
+
+        self.omega = omega
+        self.K.copy(self.S, PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        self.S.axpy(omega, self.M, PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        self.inner.setOperators(self.S)  # a new AMG hierarchy for this frequency
+        self.ksp.solve(self.b, self.x)
+        _check(self.ksp, f)
+        self._last = self.ksp.getIterationNumber()
+        self.iterations += self._last
+        u = self.x.array_r
+        return u[:self.n].copy(), u[self.n:].copy()
+
+    def progress(self) -> str:
+        return f", {self._last} FGMRES iterations"
+
+    @property
+    def stats(self) -> dict:
+        return {"outer_iterations": self.iterations, "inner_iterations": self.inner_iterations}
+
+    def destroy(self):
+        for obj in (self.A, self.ksp, self.inner, self.S, self.x, self.b, *self.w):
+            obj.destroy()
+
+
+class _BlockOperator:
+    """y = A(ω) x with A = [[K, −ωM], [ωM, K]], never assembled."""
+
+    def __init__(self, s: _PresbSolver):
+        self.s = s
+
+    def mult(self, mat, x, y):
+        s = self.s
+        xr, xi, yr, yi = s.w
+        s.split(x, xr, xi)
+        s.K.mult(xr, yr)
+        s.M.mult(xi, yi)
+        yr.axpy(-s.omega, yi)  # K x_re − ωM x_im
+        s.M.mult(xr, yi)
+        yi.scale(s.omega)
+        s.K.multAdd(xi, yi, yi)  # ωM x_re + K x_im
+        s.join(yr, yi, y)
+
+
+class _PresbPreconditioner:
+    """[x; y] = P⁻¹ [f; g]: h = S⁻¹(f + g), y = S⁻¹(K h − f), x = h − y, S = K + ωM."""
+
+    def __init__(self, s: _PresbSolver):
+        self.s = s
+
+    def apply(self, pc, v, out):
+        s = self.s
+        f, g, h, y = s.w
+        s.split(v, f, g)
+        g.axpy(1.0, f)  # f + g
+        s.inner_solve(g, h)
+        s.K.mult(h, g)
+        g.axpy(-1.0, f)  # K h − f
+        s.inner_solve(g, y)
+        h.axpy(-1.0, y)
+        s.join(h, y, out)
+
+
+def _check(ksp, f: float) -> None:
+    if ksp.getConvergedReason() < 0:
+        raise SolverError(f"impedance solve failed at f = {f:.4g} Hz (PETSc reason {ksp.getConvergedReason()}, "
+                          f"{ksp.getIterationNumber()} iterations)")
+
+
 def run_impedance(sc, folder: Path, comm=None) -> dict:
     """Spectrum of a scenario: impedance.csv, nyquist.png and summary.json in `folder`."""
     from mpi4py import MPI
@@ -203,9 +360,10 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
     cfg = sc.impedance
     f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
     imp.log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
-            f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts), rest state x_Li = {imp.x_rest:.4f}; "
+            f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts, {imp.kind} solver), rest state x_Li = {imp.x_rest:.4f}; "
             "solid diffusion on the mesh only (solver.surface_layer is a time-domain setting)")
     sp = imp.sweep(f)
+    memory = comm.gather(peak_memory_mb(), root=0)
     z = sp.z
     el = imp.mats.electrolyte
     summary = {
@@ -215,10 +373,10 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
         "high_frequency_re_Z_ohm_cm2": float(z[0].real), "low_frequency_re_Z_ohm_cm2": float(z[-1].real),
         "separator_resistance_ohm_cm2": imp.structure.separator_um * 1e-4 / (el.kappa * 1e-2),
         "arcs": arcs(f, z), "anode_arc": single_arc(f, sp.z_anode), "cathode_arcs": arcs(f, sp.z_cathode),
-        "dofs": imp.newton.n_dofs, "ranks": comm.size,
+        "dofs": imp.newton.n_dofs, "ranks": comm.size, "linear": imp.linear_stats,
         "cc_contact_ratio": imp.doms.area_cc / imp.doms.area_geometric,
         "interface_area_per_area": imp.doms.area_interface / imp.doms.area_geometric,
-        "wall_time_s": time.perf_counter() - t0,
+        "wall_time_s": time.perf_counter() - t0, "peak_memory_mb_per_rank": memory,
         "units": {"Z": "Ω cm² of geometric area", "separator_resistance_ohm_cm2": "separator thickness / κ",
                   "anode_arc, cathode_arcs": "from the split at the anode|SE face (cathode side incl. separator)"},
     }

@@ -110,52 +110,63 @@ class Newton:
 
         if getattr(self, "ksp", None) is not None:
             self.ksp.destroy()
-        comm = self.model.doms.comm
-        self.ksp = PETSc.KSP().create(comm)
-        self.ksp.setOperators(self.A)
-        pc = self.ksp.getPC()
         self.refresh = True  # rebuild the preconditioner at the next solve
         if self.kind == "direct":
             self.reuse_limit = 10
+            self.ksp = PETSc.KSP().create(self.model.doms.comm)
+            self.ksp.setOperators(self.A)
             self.ksp.setType("gmres")
             self.ksp.setGMRESRestart(100)
+            pc = self.ksp.getPC()
             pc.setType("lu")
             pc.setFactorSolverType("mumps")
         else:
             self.reuse_limit = 40
-            prefix = f"fem_assb_newton_{id(self)}_"
-            self.ksp.setOptionsPrefix(prefix)
-            opts = PETSc.Options(prefix)
-            for key, value in {
-                "ksp_type": "gmres", "ksp_gmres_restart": 200, "pc_fieldsplit_type": "multiplicative",
-                "fieldsplit_phi_ksp_type": "preonly", "fieldsplit_phi_pc_type": "hypre",
-                "fieldsplit_phi_pc_hypre_type": "boomeramg",
-                # PMIS coarsening with truncated extended interpolation and one level of aggressive
-                # coarsening: ≈ 4× cheaper V-cycles than the classical defaults on these 27-point
-                # hex stencils, for ≈ 30 % more GMRES iterations (benchmarks/discharge.py)
-                "fieldsplit_phi_pc_hypre_boomeramg_strong_threshold": 0.5,
-                "fieldsplit_phi_pc_hypre_boomeramg_coarsen_type": "PMIS",
-                "fieldsplit_phi_pc_hypre_boomeramg_interp_type": "ext+i",
-                "fieldsplit_phi_pc_hypre_boomeramg_P_max": 4,
-                "fieldsplit_phi_pc_hypre_boomeramg_agg_nl": 1,
-                "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
-                "fieldsplit_c_sub_pc_type": "ilu",
-            }.items():
-                opts[key] = value
-            start = self.A.getOwnershipRange()[0]
-            sizes = [m.size_local * bs for m, bs in self.maps]
-            first = np.cumsum([0] + sizes)
-            # potentials: φ_e, φ_s and φ_cc (the equipotential collector's, if any); then x
-            pot = [np.arange(first[0], first[2])]
-            if len(sizes) > 3:
-                pot.append(np.arange(first[3], first[4]))
-            pot = np.asarray(start + np.concatenate(pot), PETSc.IntType)
-            conc = np.arange(start + first[2], start + first[3], dtype=PETSc.IntType)
-            pc.setType("fieldsplit")
-            pc.setFieldSplitIS(("phi", PETSc.IS().createGeneral(pot, comm=comm)),
-                               ("c", PETSc.IS().createGeneral(conc, comm=comm)))
-            self.ksp.setFromOptions()  # after the splits exist, so their sub-solvers read the options
+            self.ksp = self.block_amg_ksp(self.A)
         self.ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
+
+    def block_amg_ksp(self, A, restart: int = 200):
+        """GMRES with the field-split block-AMG preconditioner (module docstring) on a matrix
+        with the layout of the Jacobian (also K + ωM of the impedance solve)."""
+        from petsc4py import PETSc
+
+        comm = self.model.doms.comm
+        ksp = PETSc.KSP().create(comm)
+        ksp.setOperators(A)
+        prefix = f"fem_assb_block_amg_{id(ksp)}_"
+        ksp.setOptionsPrefix(prefix)
+        opts = PETSc.Options(prefix)
+        for key, value in {
+            "ksp_type": "gmres", "ksp_gmres_restart": restart, "pc_fieldsplit_type": "multiplicative",
+            "fieldsplit_phi_ksp_type": "preonly", "fieldsplit_phi_pc_type": "hypre",
+            "fieldsplit_phi_pc_hypre_type": "boomeramg",
+            # PMIS coarsening with truncated extended interpolation and one level of aggressive
+            # coarsening: ≈ 4× cheaper V-cycles than the classical defaults on these 27-point
+            # hex stencils, for ≈ 30 % more GMRES iterations (benchmarks/discharge.py)
+            "fieldsplit_phi_pc_hypre_boomeramg_strong_threshold": 0.5,
+            "fieldsplit_phi_pc_hypre_boomeramg_coarsen_type": "PMIS",
+            "fieldsplit_phi_pc_hypre_boomeramg_interp_type": "ext+i",
+            "fieldsplit_phi_pc_hypre_boomeramg_P_max": 4,
+            "fieldsplit_phi_pc_hypre_boomeramg_agg_nl": 1,
+            "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
+            "fieldsplit_c_sub_pc_type": "ilu",
+        }.items():
+            opts[key] = value
+        start = A.getOwnershipRange()[0]
+        sizes = [m.size_local * bs for m, bs in self.maps]
+        first = np.cumsum([0] + sizes)
+        # potentials: φ_e, φ_s and φ_cc (the equipotential collector's, if any); then x
+        pot = [np.arange(first[0], first[2])]
+        if len(sizes) > 3:
+            pot.append(np.arange(first[3], first[4]))
+        pot = np.asarray(start + np.concatenate(pot), PETSc.IntType)
+        conc = np.arange(start + first[2], start + first[3], dtype=PETSc.IntType)
+        pc = ksp.getPC()
+        pc.setType("fieldsplit")
+        pc.setFieldSplitIS(("phi", PETSc.IS().createGeneral(pot, comm=comm)),
+                           ("c", PETSc.IS().createGeneral(conc, comm=comm)))
+        ksp.setFromOptions()  # after the splits exist, so their sub-solvers read the options
+        return ksp
 
 
     def _linear_solve(self) -> tuple[int, int]:
