@@ -1,5 +1,5 @@
-"""What the discharge benchmarks share: the protocol part of their scenarios and running one
-scenario as a separate (optionally MPI) process with its log streamed to a file."""
+"""What the benchmarks share: the protocol part of the discharge scenarios and running the CLI
+as a separate (optionally MPI) process with its log streamed to a file."""
 import json
 import os
 import subprocess
@@ -22,18 +22,24 @@ current_mA_cm2 = {current}
 """
 
 
-def run_scenario(toml: Path, folder: Path, ranks: int) -> tuple[dict | None, float, str]:
-    """Run `fem-assb run TOML -o FOLDER` on `ranks` ranks; (summary or None, wall seconds,
-    error text). The log goes to FOLDER.log as the run proceeds, so long cases can be watched."""
+def run_cli(args: list[str], log_path: Path, ranks: int) -> tuple[int, float]:
+    """Run `fem-assb ARGS` on `ranks` ranks with its log streamed to `log_path` (long cases can
+    be watched); (exit code, wall seconds)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "fem_assb", "run", str(toml), "-o", str(folder)]
+    cmd = [sys.executable, "-m", "fem_assb", *args]
     if ranks > 1:
         cmd = ["mpirun", "-n", str(ranks), "--bind-to", "none"] + cmd
-    log_path = folder.with_name(folder.name + ".log")
     t = time.perf_counter()
     with open(log_path, "w") as log:
         rc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT)).returncode
-    wall = time.perf_counter() - t
+    return rc, time.perf_counter() - t
+
+
+def run_scenario(toml: Path, folder: Path, ranks: int) -> tuple[dict | None, float, str]:
+    """Run `fem-assb run TOML -o FOLDER` on `ranks` ranks; (summary or None, wall seconds,
+    error text). The log goes to FOLDER.log."""
+    log_path = folder.with_name(folder.name + ".log")
+    rc, wall = run_cli(["run", str(toml), "-o", str(folder)], log_path, ranks)
     if rc:
         return None, wall, f"exit {rc}, see {log_path}"
     return json.loads((folder / "summary.json").read_text()), wall, ""
