@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from runs import DISCHARGE, run_scenario
+from runs import DISCHARGE, run_cases, run_scenario
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = """
@@ -56,14 +56,7 @@ def main():
                                        "1um-8mA-1r,1um-1mA-1r")
     ap.add_argument("--surface-layer", type=int, default=24, help="solver.surface_layer of the runs (0 = none)")
     a = ap.parse_args()
-    out = HERE / "out" / "discharge"
-    out.mkdir(parents=True, exist_ok=True)
-    path = HERE / "out" / "discharge.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
-    for name in a.cases.split(","):
-        results[name] = run_case(name, out, a.surface_layer)
-        print(json.dumps(results[name]), flush=True)
-        path.write_text(json.dumps(results, indent=1))
+    run_cases("discharge", a.cases.split(","), lambda name, out: run_case(name, out, a.surface_layer))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import csv
 import json
 from pathlib import Path
 
-from runs import ROOT, run_cli
+from runs import ROOT, run_cases, run_cli
 
 HERE = Path(__file__).resolve().parent
 STUDIES = {"cut": "impedance_coarse.toml", "full4": "impedance_4um.toml", "full2": "impedance.toml"}
@@ -62,14 +62,7 @@ def main():
     ap.add_argument("--cases", default="cut-direct-1r,cut-iterative-1r,full4-direct-1r,full4-iterative-1r,"
                                        "full2-iterative-1r,full2-iterative-2r")
     a = ap.parse_args()
-    out = HERE / "out" / "impedance"
-    out.mkdir(parents=True, exist_ok=True)
-    path = HERE / "out" / "impedance.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
-    for name in a.cases.split(","):
-        results[name] = run_case(name, out)
-        print(json.dumps(results[name]), flush=True)
-        path.write_text(json.dumps(results, indent=1))
+    run_cases("impedance", a.cases.split(","), run_case)
 
 
 if __name__ == "__main__":

@@ -43,3 +43,16 @@ def run_scenario(toml: Path, folder: Path, ranks: int) -> tuple[dict | None, flo
     if rc:
         return None, wall, f"exit {rc}, see {log_path}"
     return json.loads((folder / "summary.json").read_text()), wall, ""
+
+
+def run_cases(kind: str, names: list[str], run_case) -> None:
+    """Run the named cases in benchmarks/out/KIND/ with `run_case(name, out)`, printing each
+    result and merging it into benchmarks/out/KIND.json (earlier cases kept)."""
+    out = Path(__file__).resolve().parent / "out" / kind
+    out.mkdir(parents=True, exist_ok=True)
+    path = out.with_suffix(".json")
+    results = json.loads(path.read_text()) if path.exists() else {}
+    for name in names:
+        results[name] = run_case(name, out)
+        print(json.dumps(results[name]), flush=True)
+        path.write_text(json.dumps(results, indent=1))

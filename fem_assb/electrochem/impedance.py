@@ -155,7 +155,7 @@ class Impedance:
                              f"({k + 1}/{len(freqs)}{solver.progress()}, ETA {eta / 60:.1f} min)")
         finally:
             self.linear_stats = {"solver": self.kind, **solver.stats}
-            solver.destroy()
+            solver.free()
         self.model.set_equilibrium(self.x_rest)
         return Spectrum(np.asarray(freqs), z, z_an)
 
@@ -217,7 +217,7 @@ class _DirectBlockSolver:
 
     stats: dict = {}
 
-    def destroy(self):
+    def free(self):
         for obj in (self.A, self.B0, self.B1, self.Mneg, self.ksp, self.x, self.b):
             obj.destroy()
 
@@ -241,7 +241,7 @@ class _PresbSolver:
         (n, N), _ = self.K.getSizes()
         self.n = n
         self.w = [self.K.createVecRight() for _ in range(4)]
-        self.A = PETSc.Mat().createPython(((2 * n, 2 * N), (2 * n, 2 * N)), context=_BlockOperator(self), comm=comm)
+        self.A = PETSc.Mat().createPython(((2 * n, 2 * N), (2 * n, 2 * N)), context=self, comm=comm)
         self.A.setUp()
         self.ksp = PETSc.KSP().create(comm)
         self.ksp.setOperators(self.A)
@@ -251,7 +251,7 @@ class _PresbSolver:
         self.ksp.setInitialGuessNonzero(True)
         pc = self.ksp.getPC()
         pc.setType("python")
-        pc.setPythonContext(_PresbPreconditioner(self))
+        pc.setPythonContext(self)  # its apply() is P⁻¹
         self.x, self.b = self.A.createVecs()
         self.x.set(0.0)
         self.b.array[:n] = -imp.r.array_r
@@ -295,47 +295,34 @@ class _PresbSolver:
     def stats(self) -> dict:
         return {"outer_iterations": self.iterations, "inner_iterations": self.inner_iterations}
 
-    def destroy(self):
-        for obj in (self.A, self.ksp, self.inner, self.S, self.x, self.b, *self.w):
-            obj.destroy()
-
-
-class _BlockOperator:
-    """y = A(ω) x with A = [[K, −ωM], [ωM, K]], never assembled."""
-
-    def __init__(self, s: _PresbSolver):
-        self.s = s
-
     def mult(self, mat, x, y):
-        s = self.s
-        xr, xi, yr, yi = s.w
-        s.split(x, xr, xi)
-        s.K.mult(xr, yr)
-        s.M.mult(xi, yi)
-        yr.axpy(-s.omega, yi)  # K x_re − ωM x_im
-        s.M.mult(xr, yi)
-        yi.scale(s.omega)
-        s.K.multAdd(xi, yi, yi)  # ωM x_re + K x_im
-        s.join(yr, yi, y)
-
-
-class _PresbPreconditioner:
-    """[x; y] = P⁻¹ [f; g]: h = S⁻¹(f + g), y = S⁻¹(K h − f), x = h − y, S = K + ωM."""
-
-    def __init__(self, s: _PresbSolver):
-        self.s = s
+        """y = A(ω) x, A = [[K, −ωM], [ωM, K]] never assembled (the Python matrix context)."""
+        xr, xi, yr, yi = self.w
+        self.split(x, xr, xi)
+        self.K.mult(xr, yr)
+        self.M.mult(xi, yi)
+        yr.axpy(-self.omega, yi)  # K x_re − ωM x_im
+        self.M.mult(xr, yi)
+        yi.scale(self.omega)
+        self.K.multAdd(xi, yi, yi)  # ωM x_re + K x_im
+        self.join(yr, yi, y)
 
     def apply(self, pc, v, out):
-        s = self.s
-        f, g, h, y = s.w
-        s.split(v, f, g)
+        """[x; y] = P⁻¹ [f; g]: h = S⁻¹(f + g), y = S⁻¹(K h − f), x = h − y, S = K + ωM (the
+        Python preconditioner context)."""
+        f, g, h, y = self.w
+        self.split(v, f, g)
         g.axpy(1.0, f)  # f + g
-        s.inner_solve(g, h)
-        s.K.mult(h, g)
+        self.inner_solve(g, h)
+        self.K.mult(h, g)
         g.axpy(-1.0, f)  # K h − f
-        s.inner_solve(g, y)
+        self.inner_solve(g, y)
         h.axpy(-1.0, y)
-        s.join(h, y, out)
+        self.join(h, y, out)
+
+    def free(self):
+        for obj in (self.A, self.ksp, self.inner, self.S, self.x, self.b, *self.w):
+            obj.destroy()
 
 
 def _check(ksp, f: float) -> None:
