@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from structures import HERE, ROOT, image
+from fem_assb.io.atomic import atomic_write_json
 
 
 def run_case(n: int, disc: str, ranks: int) -> dict:
@@ -51,7 +52,7 @@ def main():
                 row = run_case(n, disc, ranks)
                 res[f"{n}-{disc}-{ranks}r"] = row
                 print(json.dumps(row), flush=True)
-                path.write_text(json.dumps(res, indent=1))
+                atomic_write_json(path, res)
 
 
 if __name__ == "__main__":

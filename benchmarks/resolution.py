@@ -13,14 +13,13 @@ a table. Figures, not pass/fail tests.
 """
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 from runs import DISCHARGE, ROOT, run_scenario
+from fem_assb.io.atomic import atomic_write_json
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
 
 SCENARIO = """
 name = "resolution-{tag}"
@@ -80,7 +79,7 @@ def main():
                                     "steps": s["steps"], "capacity_mAh_cm2": s["capacity_mAh_cm2"],
                                     "mean_utilization": s["mean_utilization"], "wall_s": s["wall_time_s"]}
                 print(tag, json.dumps(results[tag]), flush=True)
-                path.write_text(json.dumps(results, indent=1))
+                atomic_write_json(path, results)
 
 
 if __name__ == "__main__":

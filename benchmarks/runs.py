@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from fem_assb.io.atomic import atomic_write_json
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: solver, output and protocol of a benchmark scenario (format with linear=, layer= and current=)
@@ -55,4 +57,4 @@ def run_cases(kind: str, names: list[str], run_case) -> None:
     for name in names:
         results[name] = run_case(name, out)
         print(json.dumps(results[name]), flush=True)
-        path.write_text(json.dumps(results, indent=1))
+        atomic_write_json(path, results)

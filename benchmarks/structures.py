@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from fem_assb.io.atomic import atomic_write_json
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
 
 
 def bench_generation(n: int) -> dict:
@@ -124,7 +124,7 @@ def main():
     for k in ([20] if a.quick else [20, 100, 300]) if a.only in (None, "gmsh") else []:
         res["gmsh"].append(bench_gmsh(k))
         print("gmsh", res["gmsh"][-1], flush=True)
-    out.write_text(json.dumps(res, indent=1))
+    atomic_write_json(out, res)
 
 
 if __name__ == "__main__":
