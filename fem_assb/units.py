@@ -28,3 +28,10 @@ def i00_to_si(i00_cgs: float, alpha: float) -> float:
     i00_SI = i00_cgs · 1e4 · (1e-6)^(1+α).
     """
     return i00_cgs * 1e4 * (1e-6) ** (1.0 + alpha)
+
+
+def i00_normalised_to_si(i00_A_cm2: float, alpha: float, c_e_mol_cm3: float, c_max_mol_cm3: float) -> float:
+    """Exchange-current factor given for normalised concentrations, i0 = i00 x^α (1 − x)^(1−α)
+    with x = c/c_max and i00 in A/cm² (c_e at its own reference: constant in a single-ion SE),
+    as the SI factor of i0 = i00 c_e^α c^α (c_max − c)^(1−α): i00_SI = i00 / (c_e^α c_max)."""
+    return i00_A_cm2 * A_CM2 / ((c_e_mol_cm3 * MOL_CM3) ** alpha * c_max_mol_cm3 * MOL_CM3)

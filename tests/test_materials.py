@@ -29,6 +29,17 @@ def test_i00_conversion_reproduces_exchange_current():
     assert i00_to_si(1.0, 0.0) == pytest.approx(1e-2)  # α = 0: (mol/cm³)¹ → A/cm² ... 1e4·1e-6
 
 
+def test_nmc622_i00_is_read_for_normalised_concentrations():
+    # seed 002 Table 1: i0 = 4.98e-4 A/cm² · √(x(1 − x)) at any state of charge, in β-Li3PS4
+    s = material_set("nmc622_bli3ps4_li")
+    cam, se = s.cam, s.electrolyte
+    for x in (0.405, 0.7, 0.95):
+        c = x * cam.c_max
+        i0 = cam.i00 * se.c_e ** 0.5 * c ** 0.5 * (cam.c_max - c) ** 0.5  # A/m²
+        assert i0 == pytest.approx(4.98e-4 * 1e4 * np.sqrt(x * (1 - x)), rel=1e-12)
+    assert cam.i00 == pytest.approx(i00_to_si(0.09455, 0.5), rel=1e-3)  # the same in seed 001's units
+
+
 def test_theoretical_capacity_seed001_reference():
     # C = (c_max − c0) F V_CAM / A: 65 % CAM in 106 µm ≈ 7 mAh/cm² (seed 001 §2.2)
     cam = material_set("nmc811_li6ps5cl_li").cam

@@ -113,7 +113,7 @@ def test_iterative_impedance_matches_direct_on_a_particle_electrode(tmp_path):
 
 def test_capacity_falls_with_current_collector_contact(tmp_path):
     study = tiny_variant(tmp_path, "scenarios/cc_contact/coarse.toml", "contact",
-                         [("structure.cc_contact_target", "[[0.44], [0.12]]"), ("steps.1.c_rate", "[[0.5]]")],
+                         [("structure.cc_contact_target", "[[0.44], [0.12]]"), ("steps.1.c_rate", "[[1.0]]")],
                          snapshot_V="[3.3]")
     res = results(tmp_path, study, [0, 1])
     # the report maps the collector face at a snapshot (Fig. 9 at 3.6 V in the study)
@@ -121,7 +121,10 @@ def test_capacity_falls_with_current_collector_contact(tmp_path):
     assert len(faces) == 2
     r = run_cli("report", tmp_path / "study")
     assert r.returncode == 0, r.stderr
-    assert res[0]["capacity_mAh_cm2"] > res[1]["capacity_mAh_cm2"]  # seed 002: less contact, less capacity at 0.5C
+    # seed 002: less contact, less capacity, the more so the higher the rate. On this cut the loss
+    # shows from 1C up (−4 % at 1C, −11 % at 2C; within ±1 % at 0.5C); per gram, since the crop
+    # that raises the contact also removes CAM
+    assert res[0]["capacity_mAh_g"] > 1.02 * res[1]["capacity_mAh_g"]
     # near the end, saturated surface nodes made full Newton steps cycle between two states (a
     # third of all steps failed before the line search); now Newton failures are rare
     for r in res.values():

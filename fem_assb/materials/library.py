@@ -18,7 +18,7 @@ from fem_assb.errors import InputError
 from fem_assb.materials.functions import Chen2020OCV, Constant, LogLinear
 from fem_assb.materials.types import (ActiveMaterial, Binder, LiquidElectrolyte, LithiumMetal,
                                       MaterialSet, SolidElectrolyte)
-from fem_assb.units import A_CM2, CM2_S, F_CM2, G_CM3, MOL_CM3, S_CM, i00_to_si
+from fem_assb.units import A_CM2, CM2_S, F_CM2, G_CM3, MOL_CM3, S_CM, i00_normalised_to_si, i00_to_si
 
 # --- NMC811 [Clausnitzer2024 Table S1] -------------------------------------------------------
 # Table S1 gives U0 = 4.2 V at c0 = 0.01131 mol/cm³ (x0 = 0.2307) but no curve. We use the
@@ -69,15 +69,17 @@ NMC622 = ActiveMaterial(
     sigma=LogLinear(unit="S/m", valid=(0.4, 1.0), x0=0.4, y0=2e-2 * S_CM, x1=1.0, y1=1.6e-6 * S_CM),
     diffusivity=LogLinear(unit="m²/s", valid=(0.4, 1.0), x0=0.4, y0=1.83e-11 * CM2_S,
                           x1=1.0, y1=3.10e-12 * CM2_S),
-    # Read in seed 001's concentration-product units, i0 = 1.3e-6 A/cm² at rest: the cathode
-    # charge-transfer arc then sits at ≈ 10 Hz, not at the paper's 2.5 kHz. Read as A/cm² with
-    # normalised concentrations (like the Li anode's i00 of the same table) it lands at ≈ 2.7 kHz
-    # (scenarios/delamination/i00_probe.toml, docs/REPRODUCTION.md); kept until seed 002 is re-run.
-    i00=i00_to_si(4.98e-4, 0.5),
+    # i00 = 4.98e-4 read as A/cm² with normalised concentrations, like the Li anode's i00 of the
+    # same table: i0 = 2.4e-4 A/cm² at rest, and the cathode charge-transfer arc sits at ≈ 2.7 kHz
+    # (paper ≈ 2.5 kHz). Read in seed 001's concentration-product units instead (A cm^2.5 mol^-1.5,
+    # materials.cam_i00 = 4.98e-4) i0 is 1.3e-6 A/cm² and the arc moves to ≈ 10 Hz
+    # (scenarios/delamination/i00_probe.toml, docs/REPRODUCTION.md).
+    i00=i00_normalised_to_si(4.98e-4, 0.5, c_e_mol_cm3=0.0103, c_max_mol_cm3=0.0519),
     alpha=0.5,
     c_dl=8e-7 * F_CM2,
     sources={
-        "c_max, c0, i00, alpha, c_dl": "[Seed002] Table 1",
+        "c_max, c0, alpha, c_dl": "[Seed002] Table 1",
+        "i00": "[Seed002] Table 1, read as A/cm² for normalised concentrations (c_e of β-Li3PS4 as reference)",
         "sigma, D": "[Seed002] §3.2 end points, log-linear in between (Eq. S4.1/S4.2 not printed)",
         "ocv": "[Chen2020] Ni-rich NMC fit as a stand-in for [Seed002] Eq. S4.3 (not printed)",
         "density": "4.8 g/cm³: 8.9 mg/cm² of CAM in 40 µm at 46 vol% ([Seed002] §2.1, §3.3.1)",

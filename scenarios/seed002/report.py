@@ -195,5 +195,6 @@ def impedance(study_dir: Path, rows, spec):
             "arc ≈ 2.5 kHz; the cathode arc grows with delamination, the anode arc does not. Arcs here are "
             "read from the cell's spectrum split at the anode|SE face (a virtual reference electrode): anode side, "
             "and separator + cathode side (all its arcs, high to low frequency). Cathode polarisation = Re Z at the "
-            "lowest frequency − R(7 MHz) − anode arc. With the shipped NMC622 i00 the cathode charge transfer is "
-            "the ≈ 10 Hz arc; the kHz one is ionic transport in the composite (docs/REPRODUCTION.md)."])
+            "lowest frequency − R(7 MHz) − anode arc. The NMC622 i00 is read for normalised concentrations "
+            "(docs/REPRODUCTION.md); in seed 001's concentration-product reading the cathode charge transfer "
+            "moves to ≈ 10 Hz."])
