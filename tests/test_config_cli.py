@@ -89,3 +89,7 @@ def test_materials_json_lists_sets(cli):
     data = json.loads(cli("materials", "--json").stdout)
     assert {"nmc811_li6ps5cl_li", "nmc811_lipf6_li", "nmc622_bli3ps4_li"} <= set(data["material_sets"])
     assert data["active_materials"]["nmc811_se"]["ocv_at_c0_V"] == pytest.approx(4.2, abs=1e-3)
+    # seed 002: i00 = 4.98e-4 A/cm² · √(x0 (1 − x0)) at x0 = 0.021/0.0519
+    x0 = 0.021 / 0.0519
+    assert data["material_sets"]["nmc622_bli3ps4_li"]["cam_i0_at_c0_A_cm2"] == pytest.approx(
+        4.98e-4 * (x0 * (1 - x0)) ** 0.5, rel=1e-9)

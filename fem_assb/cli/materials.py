@@ -42,6 +42,12 @@ def _anode(a):
             "sources": a.sources}
 
 
+def _i0_at_rest(s) -> float:
+    """Cathode exchange current density at c0 in the set's electrolyte, A/cm²."""
+    a, c_e = s.cam, s.electrolyte.c_e
+    return a.i00 * c_e ** a.alpha * a.c0 ** a.alpha * (a.c_max - a.c0) ** (1 - a.alpha) / 1e4
+
+
 def collect() -> dict:
     from fem_assb.materials import (ACTIVE_MATERIALS, ANODES, BINDERS, ELECTROLYTES, MATERIAL_SETS,
                                     NCM_IONIC_RATIO)
@@ -49,7 +55,7 @@ def collect() -> dict:
     return {
         "material_sets": {n: {"description": s.description, "cam": s.cam.name, "electrolyte": s.electrolyte.name,
                               "anode": s.anode.name, "separator_um": s.separator_um, "cutoff_V": s.cutoff_V,
-                              "c_rate_basis_mAh_g": s.c_rate_mAh_g,
+                              "c_rate_basis_mAh_g": s.c_rate_mAh_g, "cam_i0_at_c0_A_cm2": _i0_at_rest(s),
                               "temperature_K": s.temperature, "references": list(s.references)}
                           for n, s in MATERIAL_SETS.items()},
         "active_materials": {n: _cam(a) for n, a in ACTIVE_MATERIALS.items()},
@@ -70,7 +76,8 @@ def run(args):
     log("Material sets (fem-assb run: [materials] set = NAME)")
     for n, s in data["material_sets"].items():
         log(f"  {n}: {s['description']}; cut-off {s['cutoff_V']} V")
-        log(f"      cam {s['cam']}, electrolyte {s['electrolyte']}, anode {s['anode']}")
+        log(f"      cam {s['cam']}, electrolyte {s['electrolyte']}, anode {s['anode']}; "
+            f"cathode i0 {s['cam_i0_at_c0_A_cm2']:.3g} A/cm² at c0")
     log("\nActive materials (values at c0; functions of x = c/c_max)")
     for n, a in data["active_materials"].items():
         log(f"  {n}: c_max {a['c_max_mol_cm3']} mol/cm³, c0 {a['c0_mol_cm3']} mol/cm³, "
