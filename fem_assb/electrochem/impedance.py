@@ -197,7 +197,6 @@ class _DirectBlockSolver:
         self.n = imp.r.getLocalSize()
         self.b.array[:self.n] = -imp.r.array_r
         self.b.array[self.n:] = 0.0
-        self.iterations = 0
 
     def solve(self, omega: float, f: float) -> tuple[np.ndarray, np.ndarray]:
         from petsc4py import PETSc

@@ -60,9 +60,11 @@ NMC811_LE = ActiveMaterial(
 # σ and D: log-linear between the printed end points (x = 0.4 and x = 1; Eqs. S4.1/S4.2 are
 # not in the text). OCV: Eq. S4.3 is not in the text either; the default is the Chen 2020
 # Ni-rich NMC curve (U(x0 = 0.405) = 4.10 V, U(1) = 3.49 V).
+NMC622_C_MAX = 0.0519  # mol/cm³
+BETA_LI3PS4_C_E = 0.0103  # mol/cm³, the Li concentration of β-Li3PS4
 NMC622 = ActiveMaterial(
     name="nmc622",
-    c_max=0.0519 * MOL_CM3,
+    c_max=NMC622_C_MAX * MOL_CM3,
     c0=0.021 * MOL_CM3,
     density=4.8 * G_CM3,
     ocv=Chen2020OCV(unit="V"),
@@ -74,7 +76,7 @@ NMC622 = ActiveMaterial(
     # (paper ≈ 2.5 kHz). Read in seed 001's concentration-product units instead (A cm^2.5 mol^-1.5,
     # materials.cam_i00 = 4.98e-4) i0 is 1.3e-6 A/cm² and the arc moves to ≈ 10 Hz
     # (scenarios/delamination/i00_probe.toml, docs/REPRODUCTION.md).
-    i00=i00_normalised_to_si(4.98e-4, 0.5, c_e_mol_cm3=0.0103, c_max_mol_cm3=0.0519),
+    i00=i00_normalised_to_si(4.98e-4, 0.5, c_e_mol_cm3=BETA_LI3PS4_C_E, c_max_mol_cm3=NMC622_C_MAX),
     alpha=0.5,
     c_dl=8e-7 * F_CM2,
     sources={
@@ -91,7 +93,7 @@ LI6PS5CL = SolidElectrolyte(
     name="li6ps5cl", kappa=0.7e-3 * S_CM, c_e=0.036662 * MOL_CM3, density=1.64 * G_CM3,
     sources={"kappa, c_e": "[Clausnitzer2024] Table S1", "density": "[Clausnitzer2024] Table S2"})
 BETA_LI3PS4 = SolidElectrolyte(
-    name="beta_li3ps4", kappa=1.20e-4 * S_CM, c_e=0.0103 * MOL_CM3, density=1.87 * G_CM3,
+    name="beta_li3ps4", kappa=1.20e-4 * S_CM, c_e=BETA_LI3PS4_C_E * MOL_CM3, density=1.87 * G_CM3,
     sources={"kappa, c_e": "[Seed002] Table 1",
              "density": "1.87 g/cm³, crystallographic β-Li3PS4 (not given in [Seed002])"})
 LGPS = SolidElectrolyte(name="lgps", kappa=3.2e-3 * S_CM,
