@@ -4,6 +4,7 @@ radius at 1 mA/cmÂ²; layered: the reversed stack gives less capacity at 8 mA/cmÂ
 (capacity falls with current-collector contact; delamination grows the cathode arc, not the
 anode arc; the iterative impedance solver agrees with the direct one on its particles)."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ def test_study_files_expand_into_valid_cases(path):
 
     spec, cases = load_study(path)
     assert cases and len({c.name for c in cases}) == len(cases)
+    assert all(re.fullmatch(r"[A-Za-z0-9._+-]+", c.name) for c in cases), [c.name for c in cases]
 
 
 def capacities(tmp_path, study, cases):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,11 +106,15 @@ def _set(d: dict, path: str, value, where: str):
 
 
 def _label(value) -> str:
+    """A value as part of a case folder name: lists joined by x, tables (e.g. a material
+    function) by their values; characters other than letters, digits and . _ + - become -."""
     if isinstance(value, list):
         return "x".join(_label(v) for v in value)
+    if isinstance(value, dict):
+        return "-".join(_label(v) for v in value.values())
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return re.sub(r"[^A-Za-z0-9._+-]", "-", str(value))
 
 
 def _merge(parent: dict, child: dict) -> dict:
@@ -162,5 +167,5 @@ def load_study(path: str | Path) -> tuple[StudyFile, list[Case]]:
             sc.base_dir = p.resolve().parent
             if sc.structure.image is not None and not Path(sc.structure.image).is_absolute():
                 sc.structure.image = str(sc.base_dir / sc.structure.image)
-            cases.append(Case(idx, name.replace("/", "-")[:120], params, sc, raw))
+            cases.append(Case(idx, name[:120], params, sc, raw))
     return spec, cases
