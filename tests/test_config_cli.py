@@ -41,6 +41,8 @@ def test_valid_scenario_loads(tmp_path):
     (GOOD.replace("current_mA_cm2 = 1.0", "current_mA_cm2 = 0.0"), "[steps.1] current_mA_cm2", "0 < current_mA_cm2"),
     (GOOD.replace("voxel_um = 2.0", 'voxel_um = "fine"'), "[structure] voxel_um", "must be a number"),
     (GOOD.replace("size_um = [40, 20, 20]", "size_um = [40, 20]"), "[structure] size_um", "must have 3 entries"),
+    (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\ncam_diffusivity_factor = 0'),
+     "[materials] cam_diffusivity_factor", "accepted 0 < cam_diffusivity_factor"),
     (GOOD + "\n[materials.x\n", "s.toml: is not valid TOML", ""),
 ])
 def test_check_rejects_bad_input_with_one_line(tmp_path, cli, text, key, accepted):

@@ -140,3 +140,17 @@ def test_ufl_expression_equals_numpy(f):
     vals = expr.eval(mesh, np.arange(40, dtype=np.int32)).ravel()
     centres = (np.arange(40) + 0.5) / 40
     assert np.allclose(vals, f(centres), rtol=1e-12, atol=1e-14)
+
+
+def test_diffusivity_factor_scales_the_set_and_the_override():
+    from fem_assb.config.scenario import MaterialsConfig
+    from fem_assb.materials.library import resolve
+
+    base = material_set("nmc622_bli3ps4_li").cam.diffusivity
+    x = np.linspace(0.4, 1.0, 7)
+    d10 = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_diffusivity_factor=10.0)).cam.diffusivity
+    assert np.allclose([d10(v) for v in x], [10.0 * base(v) for v in x], rtol=1e-12)
+    both = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_diffusivity_cm2_s=2e-11,
+                                   cam_diffusivity_factor=0.5)).cam.diffusivity
+    assert both(0.7) == pytest.approx(1e-11 * 1e-4)  # 1e-11 cm²/s in m²/s
+

@@ -23,6 +23,17 @@ def test_study_files_expand_into_valid_cases(path):
     assert all(re.fullmatch(r"[A-Za-z0-9._+-]+", c.name) for c in cases), [c.name for c in cases]
 
 
+def test_table_values_give_safe_case_names(tmp_path):
+    from fem_assb.study.spec import load_study
+
+    study = tmp_path / "tables.toml"
+    study.write_text(f'[study]\nextends = "{ROOT / "scenarios/delamination/study_coarse.toml"}"\n'
+                     '[[study.vary]]\nkeys = ["materials.cam_sigma_S_cm"]\n'
+                     'values = [[{kind = "table", x = [0.4, 1.0], y = [0.02, 1e-3]}], [0.01]]\n')
+    _, cases = load_study(study)
+    assert [c.name for c in cases] == ["0000_table-0.4x1-0.02x0.001", "0001_0.01"]
+
+
 def capacities(tmp_path, study, cases):
     return {i: r["capacity_mAh_cm2"] for i, r in results(tmp_path, study, cases).items()}
 

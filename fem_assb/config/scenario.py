@@ -132,6 +132,9 @@ class MaterialsConfig:
     cam_ocv_V: Any = opt(None, help="override the OCV: a number or {kind = table|loglinear|chen2020, ...} of x = c/c_max")
     cam_sigma_S_cm: Any = opt(None, help="override the CAM electronic conductivity σ(x), S/cm")
     cam_diffusivity_cm2_s: Any = opt(None, help="override the CAM diffusivity D(x), cm²/s")
+    cam_diffusivity_factor: float = opt(1.0, lo=0.0, lo_open=True,
+                                        help="multiply the CAM diffusivity D(x) (the set's or the override): "
+                                             "a sensitivity factor, e.g. 10 to test whether solid diffusion limits")
     cam_i00: float | None = opt(None, lo=0.0, lo_open=True, unit="A cm^2.5/mol^1.5",
                                 help="override the CAM exchange-current factor")
     electrolyte_kappa_S_cm: float | None = opt(None, lo=0.0, lo_open=True, unit="S/cm",
