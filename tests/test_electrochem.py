@@ -319,3 +319,24 @@ def test_c_rate_uses_the_material_sets_basis(tmp_path):
     rows = (tmp_path / "out" / "timeseries.csv").read_text().splitlines()
     current = float(rows[1].split(",")[4])
     assert current == pytest.approx(0.1 * 200.0 * s["masses_g_cm2"]["cam_g_cm2"], rel=1e-12)
+
+
+def test_stoichiometry_step_limit_near_the_ends():
+    """Newton/predictor moves pass unchanged inside (0, 1); near an end the softplus factor of i0
+    changes by at most ×4 or ÷4 per iterate, and a node leaves deep saturation in one iterate."""
+    from fem_assb.electrochem.model import SATURATION_WIDTH as d, _softplus, limit_stoichiometry_step as lim
+
+    x_old = np.array([0.5, 0.5, 0.2, 1 - 1e-3, 1 - 1e-3, 1 + 50 * d, 1 + 50 * d])
+    x_new = np.array([0.7, 0.3, 0.1, 1.005, 0.99, 0.9, 1.01])
+    x = lim(x_old, x_new)
+    assert np.array_equal(x[:3], x_new[:3])
+    assert np.isclose(_softplus(1 - x[3]), _softplus(1e-3) / 4, rtol=1e-12)  # into saturation: ÷4
+    assert np.isclose(1 - x[4], 4e-3, rtol=1e-12)  # away from the end: ×4 per iterate
+    assert np.isclose(_softplus(1 - x[5]), 4 * d, rtol=1e-12)  # out of deep saturation: to 4 δ at once
+    assert np.isclose(x[6], 1 + 70 * d, rtol=0, atol=1e-15)  # deeper: 20 δ per iterate
+    rng = np.random.default_rng(3)
+    xo = np.concatenate([rng.uniform(-1e-3, 1e-3, 500), rng.uniform(1 - 1e-3, 1 + 1e-3, 500), rng.uniform(0, 1, 500)])
+    xn = xo + rng.normal(0, 1e-2, xo.size)
+    x = lim(xo, xn)
+    assert np.all((x - xo) * (xn - xo) >= 0) and np.all(np.abs(x - xo) <= np.abs(xn - xo))  # shortened, never turned
+    assert np.allclose(lim(1 - xo, 1 - xn), 1 - x, rtol=0, atol=1e-15)  # the two ends alike

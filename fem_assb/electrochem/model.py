@@ -28,6 +28,8 @@ current balances the overpotential, x − 1 ≈ 2δ (α f |η| + ln(i0/i)), inde
 seed-001 discharges reach at most 1.6e-4). The summary reports the x range; the stepper rejects
 states more than X_TOLERANCE = 100 δ outside [0, 1], which only an unphysical state reaches —
 e.g. a full CAM cluster that a uniform collector current keeps feeding (collector.py).
+Newton iterates and the step predictor move each node's x only so far that these softplus
+factors change by a bounded ratio (`limit_stoichiometry_step`).
 """
 from __future__ import annotations
 
@@ -50,6 +52,41 @@ def _softplus(y, d=SATURATION_WIDTH):
 
 def _sigmoid(y, d=SATURATION_WIDTH):
     return 0.5 * (1.0 + np.tanh(0.5 * y / d))
+
+
+def _softplus_inv(s, d=SATURATION_WIDTH):
+    s = np.maximum(s, 1e-300)
+    return s + d * np.log(-np.expm1(-s / d))
+
+
+#: per iterate, softplus(x) and softplus(1 − x) of a node may grow or shrink by at most this factor,
+#: grow to at least STEP_FLOOR δ and shrink by at least STEP_DIVE δ (measured insensitive: 2–10, 4–20)
+STEP_RATIO, STEP_FLOOR, STEP_DIVE = 4.0, 4.0, 20.0
+
+
+def _end_bounds(y_old, d):
+    """Range for y = x or 1 − x in one iterate from y_old."""
+    s = _softplus(y_old, d)
+    hi = _softplus_inv(np.maximum(STEP_RATIO * s, STEP_FLOOR * d), d)
+    lo = np.minimum(_softplus_inv(s / STEP_RATIO, d), y_old - STEP_DIVE * d)
+    return lo, hi
+
+
+def limit_stoichiometry_step(x_old, x_new, d=SATURATION_WIDTH):
+    """x_new with each node's move from x_old limited near the ends of [0, 1].
+
+    There i0 ∝ softplus(x)^α softplus(1 − x)^(1−α) changes by orders of magnitude within a few δ,
+    so a linearised update (a Newton step, or the predictor's extrapolation) overshoots: a node
+    close to saturation jumps hundreds of δ past 1, where its inflow is shut off, and the next
+    iterate pulls it back, the line search halving each time (late in a discharge, on many
+    nodes at once). Bounding the relative change of the two softplus factors per iterate keeps the
+    kinetics within their linear reach; away from the ends (softplus(y) = y ≫ δ) moves of up to
+    ×4 / ÷4 of the distance to the end pass unchanged, which the MAX_DS damping bounds anyway.
+    Seed-002 0.1C discharge of a 40×60×60 µm cut: −49 % Newton and −39 % linear iterations,
+    capacity within 1.2e-6 (docs/VERIFICATION.md)."""
+    lo, hi = _end_bounds(x_old, d)
+    lo_1, hi_1 = _end_bounds(1.0 - x_old, d)
+    return np.clip(np.clip(x_new, lo, hi), 1.0 - hi_1, 1.0 - lo_1)
 
 
 class ElectrochemModel:
@@ -252,8 +289,9 @@ class ElectrochemModel:
             return
         for u, rate in zip(self.unknowns, self._rate):
             u.x.array[:] += dt * rate
+        self.s.x.array[:] = limit_stoichiometry_step(self.s_n.x.array, self.s.x.array)
         if self.layer and self._layer_rate is not None:
-            self.layer.y += dt * self._layer_rate
+            self.layer.y[:] = limit_stoichiometry_step(self.layer.y, self.layer.y + dt * self._layer_rate)
 
     def forget_rate(self) -> None:
         self._rate = None

@@ -17,13 +17,14 @@ fails — refactorising costs ~15× a solve with an existing factorisation):
 
 Convergence: the Newton update is below `atol` in every field (volts for potentials, the
 stoichiometry for x). Updates are damped so potentials move ≤ 0.5 V and x ≤ 0.25 per iteration,
-then backtracked (halving) until the residual 2-norm decreases (all rows are currents in A).
+limited per node near x = 0 and 1 (model.limit_stoichiometry_step), then backtracked (halving)
+until the residual 2-norm decreases (all rows are currents in A).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from fem_assb.electrochem.model import ElectrochemModel
+from fem_assb.electrochem.model import ElectrochemModel, limit_stoichiometry_step
 
 MAX_DPHI, MAX_DS = 0.5, 0.25
 #: `linear = "auto"` uses MUMPS below this many unknowns: the AMG-preconditioned GMRES was
@@ -253,8 +254,8 @@ class Newton:
 
     def _line_search(self, parts, step: float, rnorm: float) -> float | None:
         """u ← u − λ du with λ = step, halved (at most LINE_SEARCH_HALVINGS times) until the
-        merit norm decreases. Full steps can cycle between two states across a saturating
-        node's switch (width SATURATION_WIDTH in x); the residual test breaks the cycle.
+        merit norm decreases, each node's x move limited near 0 and 1 (limit_stoichiometry_step:
+        full steps overshoot and cycle across a saturating node's switch, width SATURATION_WIDTH).
         Returns the merit norm if self.b holds the residual of the accepted state, else None."""
         m = self.model
         base = [u.x.array.copy() for u in m.unknowns]
@@ -262,6 +263,7 @@ class Newton:
         for k in range(LINE_SEARCH_HALVINGS + 1):
             for u, u0, du in zip(m.unknowns, base, parts):
                 u.x.array[:] = u0 - lam * du
+            m.s.x.array[:] = limit_stoichiometry_step(base[2], m.s.x.array)
             if m.layer:
                 m.layer.step(lam)
             if k == LINE_SEARCH_HALVINGS:

@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fem_assb.electrochem.model import limit_stoichiometry_step
+
 #: width ratio of consecutive layer cells, outermost finest
 GROWTH = 1.3
 
@@ -191,7 +193,7 @@ class SurfaceLayer:
         self.dy = z[:, :, 0] - np.einsum("pkj,pj->pk", z[:, :, 1:], np.stack([du_e, du_s, du_x], axis=1))
 
     def step(self, lam: float) -> None:
-        self.y[:] = self._base - lam * self.dy
+        self.y[:] = limit_stoichiometry_step(self._base, self._base - lam * self.dy)
 
     def commit(self) -> None:
         self.y_n[:] = self.y
