@@ -340,3 +340,16 @@ def test_stoichiometry_step_limit_near_the_ends():
     x = lim(xo, xn)
     assert np.all((x - xo) * (xn - xo) >= 0) and np.all(np.abs(x - xo) <= np.abs(xn - xo))  # shortened, never turned
     assert np.allclose(lim(1 - xo, 1 - xn), 1 - x, rtol=0, atol=1e-15)  # the two ends alike
+
+
+def test_remaining_step_time_takes_the_nearer_of_full_charge_and_cut_off():
+    from fem_assb.electrochem.simulation import remaining_step_time
+
+    # 1 h step, 0.5 h done: on a flat plateau (or rising, or no slope yet) the full charge bounds it
+    assert remaining_step_time(1800, 3600, 3.6, -1e-6, 3.0) == pytest.approx(1800)
+    assert remaining_step_time(1800, 3600, 3.6, +1e-4, 3.0) == pytest.approx(1800)
+    assert remaining_step_time(1800, 3600, 3.6, None, 3.0) == pytest.approx(1800)
+    # falling at 1 mV/s, 0.6 V above the cut-off: 600 s; a charge rising towards until_V likewise
+    assert remaining_step_time(1800, 3600, 3.6, -1e-3, 3.0) == pytest.approx(600)
+    assert remaining_step_time(1800, 3600, 4.0, +1e-3, 4.3) == pytest.approx(300)
+    assert remaining_step_time(4000, 3600, 3.6, None, None) == 0.0

@@ -45,6 +45,18 @@ class Step:
         return self.kind == "discharge"
 
 
+def remaining_step_time(t_in_step: float, t_full: float, voltage: float, slope: float | None,
+                        until_V: float | None) -> float:
+    """Simulated seconds left in a galvanostatic step: to its full theoretical charge (t_full),
+    or sooner to until_V if the voltage, moving at `slope` (V/s), reaches it first."""
+    left = max(t_full - t_in_step, 0.0)
+    if until_V is not None and slope:
+        to_cut = (until_V - voltage) / slope
+        if to_cut > 0:
+            left = min(left, to_cut)
+    return left
+
+
 def resolve_steps(sc, mats, one_c_mA_cm2: float, ocv0: float) -> list[Step]:
     """Protocol steps in SI, with the cut-off checks that need the materials (exit 2 if bad);
     `one_c_mA_cm2` is the current of a 1C step."""
@@ -132,21 +144,25 @@ class Simulation:
         self.writer = FieldWriter(self.model, self.folder, append=resume)
 
     # ------------------------------------------------------------------------------------------
-    def _progress(self, step: Step, last_print: list):
+    def _progress(self, step: Step, last_print: dict):
         now = time.perf_counter()
-        if now - last_print[0] < 2.0:
+        if now - last_print["wall"] < 2.0:
             return
-        last_print[0] = now
         s = self.state
         q = s["charge_C"] / self.doms.area_geometric / 3.6 / 1e4
+        here = (s["protocol_step"], s["t_in_step"], s["voltage"])
+        before = last_print.get("state")
+        slope = None
+        if before and before[0] == here[0] and here[1] > before[1]:
+            slope = (here[2] - before[2]) / (here[1] - before[1])
+        last_print.update(wall=now, state=here)
         eta = ""
-        if step.current:
+        if step.current and s["t_in_step"] > 0:
             total = self.info["theoretical_capacity_mAh_cm2"] / abs(step.current / MA_CM2) * 3600
             spent = self.state.get("wall_before", 0.0) + now - self.t_wall0
-            frac = min(s["t_in_step"] / total, 1.0)
-            # the mean pace so far up to the step's full charge: neither bound holds (the cut-off
-            # usually comes earlier, the time steps shorten before it), hence "~", not "≤"
-            eta = f"  ETA ~{spent / frac * (1 - frac) / 60:.1f} min" if frac > 1e-3 else ""
+            left = remaining_step_time(s["t_in_step"], total, s["voltage"], slope, step.until_V)
+            # the mean pace so far: the time steps shorten before a cut-off, hence "~", not "≥"
+            eta = f"  ETA ~{spent / s['t_in_step'] * left / 60:.1f} min" if s["t_in_step"] > 1e-3 * total else ""
         self.log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
                  f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
                  f"Newton {self._last_its}{eta}")
@@ -170,7 +186,7 @@ class Simulation:
         m = self.model
         s = self.state
         self._last_its = 0
-        last_print = [0.0]
+        last_print = {"wall": 0.0}
         if s["step"] == 0:
             self.writer.write(0.0)
         while s["protocol_step"] < len(self.steps):
