@@ -100,8 +100,8 @@ class MeshConfig:
     kind: str = opt("voxel", choices=("voxel", "gmsh"),
                     help="voxel → hexahedra (any image); gmsh → tetrahedra (sphere packings)")
     coarsen: int = opt(1, lo=1, help="voxels per hex cell edge (1 = one cell per voxel; each block becomes one "
-                                     "phase, every phase keeping its volume; a remainder is cut at the separator side in x, "
-                                     "at the far end in y and z, and logged)")
+                                     "phase, every phase keeping its volume; in x the image is filled up with SE layers at the "
+                                     "separator side, in y and z a remainder is cut at the far end; both are logged)")
     separator_growth: float = opt(1.5, lo=1.0, hi=4.0,
                                   help="growth factor of the separator's hex layers away from the composite")
     gmsh_size_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",

@@ -28,17 +28,18 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
     from mpi4py import MPI
 
     from fem_assb.mesh.voxel import build_hex_mesh
-    from fem_assb.microstructure.coarsen import coarsen
+    from fem_assb.microstructure.coarsen import coarsen, x_padding
     from fem_assb.microstructure.modify import drop_collector_fragments
     from fem_assb.phases import Phase
 
     comm = comm or MPI.COMM_WORLD
     k = mesh_cfg.coarsen
-    cut = [s % k for s in structure.labels.shape]  # what coarsen's crop removes
-    if any(cut):
+    nx, ny, nz = structure.labels.shape
+    pad = x_padding(nx, k)
+    if pad or ny % k or nz % k:
         log(f"mesh: image {structure.labels.shape} is not a multiple of mesh.coarsen = {k}: "
-            f"{cut[0]} voxel layer(s) cut at the separator side (x = 0), {cut[1]} at y = end, "
-            f"{cut[2]} at z = end", c=comm)
+            f"{pad} SE voxel layer(s) added at the separator side (x = 0), {ny % k} voxel(s) cut at "
+            f"y = end, {nz % k} at z = end", c=comm)
     labels = coarsen(structure.labels, k)
     found = None
     if comm.rank == 0:  # labelling clusters needs the whole image: once, and only the result is sent
@@ -55,6 +56,7 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
     tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
                         mesh_cfg.separator_growth, phases, comm)
     tm.info["coarsen"] = mesh_cfg.coarsen
+    tm.info["se_padding_voxels"] = pad
     tm.info["collector_fragments"] = dropped
     return tm
 
