@@ -179,8 +179,8 @@ def test_coarsening_keeps_every_phase_volume(k):
 def test_coarsening_an_odd_length_image_keeps_every_composite_layer(k, extra):
     """The remainder along x is filled up with SE at the separator side. Cutting it at the
     collector undid one cc_contact crop layer with mesh.coarsen = 2 (crop 3 ran as crop 4); cutting
-    it at the separator side removed the separator-side layer of odd-length electrodes only, which
-    put the 19 % contact case above the 30 % one in all three packings of the full contact study."""
+    it at the separator side removed 1 µm and the sparsest CAM layer of odd-length electrodes only,
+    so odd and even crop depths differed in more than their contact."""
     rng = np.random.default_rng(1)
     blocks = rng.choice([Phase.SE, Phase.CAM, Phase.VOID], size=(6, 4, 5)).astype(np.uint8)
     fine = np.kron(blocks, np.ones((k, k, k), np.uint8))  # every block pure

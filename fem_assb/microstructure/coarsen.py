@@ -57,8 +57,8 @@ def fit(labels: np.ndarray, k: int, pad=Phase.SE) -> np.ndarray:
     Along x it is filled up at x = 0, the separator side, with layers of `pad` (the electrolyte
     the composite meets there), so that no composite layer is lost: cutting a layer at the
     collector (x = end) undid one cc_contact crop layer, and cutting it at x = 0 removed the
-    separator-side layer of every odd-length electrode (1 µm of a 37 µm one, +1.2 points of CAM
-    fraction), which made odd and even crop depths incomparable. Along y and z, which only set
+    separator-side layer of every odd-length electrode (1 µm of a 37 µm one, +1.1 points of CAM
+    fraction), so odd and even crop depths differed in more than their contact. Along y and z, which only set
     the area, the remainder comes off the end.
     """
     nx, ny, nz = labels.shape
