@@ -6,7 +6,7 @@ import numpy as np
 from fem_assb.phases import Phase
 
 
-def coarsen(labels: np.ndarray, k: int, pad=Phase.SE) -> np.ndarray:
+def coarsen(labels: np.ndarray, k: int) -> np.ndarray:
     """Each k×k×k block becomes one phase; every phase keeps its volume to within rounding.
 
     Plain majority voting does not: at k = 2 one block in ten is a 4:4 tie, and with 65 % CAM
@@ -20,7 +20,7 @@ def coarsen(labels: np.ndarray, k: int, pad=Phase.SE) -> np.ndarray:
     """
     if k == 1:
         return labels
-    lab = fit(labels, k, pad)
+    lab = fit(labels, k)
     n = [s // k for s in lab.shape]
     phases = np.unique(lab)
     count = np.stack([(lab == p).reshape(n[0], k, n[1], k, n[2], k).sum(axis=(1, 3, 5), dtype=np.int32)
@@ -47,25 +47,26 @@ def coarsen(labels: np.ndarray, k: int, pad=Phase.SE) -> np.ndarray:
 
 
 def x_padding(nx: int, k: int) -> int:
-    """Layers of `pad` that `fit` puts in front of an image nx voxels long."""
+    """SE layers that `fit` puts in front of an image nx voxels long."""
     return -nx % k
 
 
-def fit(labels: np.ndarray, k: int, pad=Phase.SE) -> np.ndarray:
+def fit(labels: np.ndarray, k: int) -> np.ndarray:
     """The image made a multiple of k along each axis.
 
-    Along x it is filled up at x = 0, the separator side, with layers of `pad` (the electrolyte
-    the composite meets there), so that no composite layer is lost: cutting a layer at the
-    collector (x = end) undid one cc_contact crop layer, and cutting it at x = 0 removed the
-    separator-side layer of every odd-length electrode (1 µm of a 37 µm one, +1.1 points of CAM
-    fraction), so odd and even crop depths differed in more than their contact. Along y and z, which only set
-    the area, the remainder comes off the end.
+    Along x it is filled up at x = 0, the separator side, with SE layers (the electrolyte the
+    composite meets there), so that no composite layer is lost: cutting a layer at the collector
+    (x = end) undid one cc_contact crop layer, and cutting it at x = 0 removed the separator-side
+    layer of every odd-length electrode (1 µm of a 37 µm one, +1.1 points of CAM fraction), so
+    odd and even crop depths differed in more than their contact. Along y and z, which only set
+    the area, the remainder comes off the end. The padded SE counts in the mesh's composite
+    thickness and SE mass (`mesh.se_padding_voxels` in summary.json).
     """
     nx, ny, nz = labels.shape
     lab = np.asarray(labels[:, : ny - ny % k, : nz - nz % k])
     n = x_padding(nx, k)
     if n:
-        lab = np.concatenate([np.full((n,) + lab.shape[1:], pad, lab.dtype), lab], axis=0)
+        lab = np.concatenate([np.full((n,) + lab.shape[1:], Phase.SE, lab.dtype), lab], axis=0)
     return lab
 
 
