@@ -164,18 +164,3 @@ def test_passivated_interface_carries_no_current():
     assert passive > 0.2 * (active + passive)
     assert weights == pytest.approx(active, rel=1e-12)
     assert doms.area_interface == pytest.approx(active, rel=1e-12)
-
-
-def test_an_odd_length_image_coarsens_to_a_thin_collector_layer():
-    """mesh.coarsen = 2 on 9 voxel layers: four 2 µm layers and a 1 µm one at the collector, so
-    composite length, CAM volume and CAM|collector area are the image's."""
-    rng = np.random.default_rng(4)
-    lab = np.kron(rng.choice([Phase.SE, Phase.CAM], size=(4, 3, 3)).astype(np.uint8), np.ones((2, 2, 2), np.uint8))
-    lab = np.concatenate([lab, lab[-1:, :, ::-1]], axis=0)  # the last layer: 1 voxel, another pattern
-    tm = voxel_mesh(Structure(lab, H, 5.0), MeshConfig(coarsen=2))
-    assert tm.info["composite_um"] == 9.0 and tm.info["collector_layer_um"] == 1.0
-    assert tm.info["length_um"] == pytest.approx(14.0)
-    assert tm.measure_volume(Phase.CAM) == pytest.approx(np.count_nonzero(lab == Phase.CAM) * 1e-18)
-    assert tm.facet_area(Facet.CAM_CC) == pytest.approx(np.count_nonzero(lab[-1] == Phase.CAM) * 1e-12)
-    assert tm.facet_area(Facet.INTERFACE) == pytest.approx(
-        (face_count(lab, (Phase.CAM,), (Phase.SE,)) + np.count_nonzero(lab[0] == Phase.CAM)) * 1e-12)

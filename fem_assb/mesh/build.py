@@ -28,18 +28,18 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
     from mpi4py import MPI
 
     from fem_assb.mesh.voxel import build_hex_mesh
-    from fem_assb.microstructure.coarsen import coarsen, layer_voxels
+    from fem_assb.microstructure.coarsen import coarsen, x_padding
     from fem_assb.microstructure.modify import drop_collector_fragments
     from fem_assb.phases import Phase
 
     comm = comm or MPI.COMM_WORLD
     k = mesh_cfg.coarsen
     nx, ny, nz = structure.labels.shape
-    widths = layer_voxels(nx, k) * structure.voxel_um
-    if nx % k or ny % k or nz % k:
-        log(f"mesh: image {structure.labels.shape} is not a multiple of mesh.coarsen = {k}: the "
-            f"collector-side layer is {nx % k or k} voxel(s) thick, {ny % k} voxel(s) cut at y = end, "
-            f"{nz % k} at z = end", c=comm)
+    pad = x_padding(nx, k)
+    if pad or ny % k or nz % k:
+        log(f"mesh: image {structure.labels.shape} is not a multiple of mesh.coarsen = {k}: "
+            f"{pad} SE voxel layer(s) added at the separator side (x = 0), {ny % k} voxel(s) cut at "
+            f"y = end, {nz % k} at z = end", c=comm)
     labels = coarsen(structure.labels, k)
     found = None
     if comm.rank == 0:  # labelling clusters needs the whole image: once, and only the result is sent
@@ -54,9 +54,9 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
             f"{100 * dropped['cam_fraction']:.3f} % of the CAM) turned into SE (mesh.collector_fragment_share)",
             c=comm)
     tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
-                        mesh_cfg.separator_growth, phases, comm, widths)
+                        mesh_cfg.separator_growth, phases, comm)
     tm.info["coarsen"] = mesh_cfg.coarsen
-    tm.info["collector_layer_um"] = float(widths[-1])
+    tm.info["se_padding_voxels"] = pad
     tm.info["collector_fragments"] = dropped
     return tm
 

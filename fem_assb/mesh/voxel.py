@@ -37,12 +37,10 @@ def separator_layers(separator_um: float, h_um: float, growth: float) -> np.ndar
 
 
 def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, growth: float = 1.5,
-                   phases=None, comm=None, widths_um=None) -> TaggedMesh:
+                   phases=None, comm=None) -> TaggedMesh:
     """Tagged hexahedral mesh of a composite image plus a separator slab.
 
-    Voxels are h_um wide in y and z, and along x too unless `widths_um` gives each x layer's
-    thickness (a coarsened image's thinner collector layer). `labels` may be a memory map: each
-    rank touches only its slab. Coordinates are in metres.
+    `labels` may be a memory map: each rank touches only its slab. Coordinates are in metres.
     """
     import basix.ufl
     import dolfinx.mesh
@@ -55,10 +53,7 @@ def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, g
     nx, ny, nz = labels.shape
     sep = separator_layers(separator_um, h_um, growth)
     ns = sep.size
-    widths = np.full(nx, float(h_um)) if widths_um is None else np.asarray(widths_um, float)
-    if widths.shape != (nx,):
-        raise ValueError(f"widths_um has {widths.size} layers, the image {nx}")
-    xs = np.concatenate([[0.0], np.cumsum(sep), separator_um + np.cumsum(widths)])
+    xs = np.concatenate([[0.0], np.cumsum(sep), separator_um + h_um * np.arange(1, nx + 1)])
     n_layers = ns + nx
     # node planes 0..n_layers; rank r owns cell layers [l0, l1) and node planes [l0, l1) (+ last)
     bounds = np.linspace(0, n_layers, comm.size + 1).round().astype(int)
@@ -105,8 +100,8 @@ def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, g
         vals[order] = np.asarray(labels.reshape(-1)[flat[order]])
         phase[comp] = vals
     ct = dolfinx.mesh.meshtags(mesh, 3, np.arange(n_cells, dtype=np.int32), phase)
-    ft = tag_facets(mesh, phase, 0.0, xs[-1] * UM, 0.25 * min(h_um, widths.min(initial=h_um)) * UM)
+    ft = tag_facets(mesh, phase, 0.0, xs[-1] * UM, 0.25 * h_um * UM)
     info = {"kind": "voxel", "voxel_um": h_um, "separator_um": float(separator_um),
-            "separator_layers": int(ns), "length_um": float(xs[-1]), "composite_um": float(widths.sum()),
+            "separator_layers": int(ns), "length_um": float(xs[-1]), "composite_um": float(nx * h_um),
             "area_um2": float(ny * nz * h_um * h_um), "shape": [int(nx), int(ny), int(nz)]}
     return TaggedMesh(mesh, ct, ft, info)
