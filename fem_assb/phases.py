@@ -30,6 +30,7 @@ class Facet(IntEnum):
     CAM_CC = 3  # CAM (or carbon) facets on the current collector, x = L
     ANODE = 4  # SE/separator facets on the Li-metal anode, x = 0
     OUTER = 5  # other outer faces (insulated)
+    CC_DELAMINATED = 6  # CAM facets at x = L that lost contact with the current collector (insulated)
 
 
 #: phases that conduct Li ions in the solid-electrolyte model (all are "SE" material)

@@ -107,6 +107,36 @@ def test_floating_cam_on_the_collector_carries_no_current(tmp_path):
     assert s1["x_Li_range"] == pytest.approx([x0, s0["x_Li_range"][1]], abs=1e-12)  # it stays at x0
 
 
+def test_detached_collector_contact_carries_no_current(tmp_path):
+    """Two mirrored CAM columns, one of them detached from the collector
+    (structure.cc_delamination_fraction = 0.5): the contact area halves, the whole current leaves
+    through the attached column, and the detached one is an isolated conductor whose Li content
+    cannot change (it can only shuffle Li between its ends)."""
+    import dolfinx.fem
+    import ufl
+
+    sc = columns(tmp_path, "detached", ["CCCCCC", "SSSSSS", "CCCCCC"])
+    sc.structure.cc_delamination_fraction = 0.5
+    sim, s = run(sc, tmp_path / "out")
+    assert s["charge_balance_error"] < 1e-9
+    assert s["structure"]["cc_contact_ratio"] == pytest.approx(1 / 3)  # 1 of 3 collector pixels
+    y, w, i = collector_currents(sim)
+    attached_low = bool(MPI.COMM_WORLD.allreduce(int(np.any(y < 3e-6))))
+    assert np.all((y < 3e-6) == attached_low)  # every collector node in one column
+    assert np.sum(w * i) == pytest.approx(20.0 * sim.doms.area_geometric, rel=1e-9)
+    m = sim.model
+    x0 = float(resolve(sc.materials).cam.x0)
+    cam = m.s.function_space.mesh
+    pos = ufl.SpatialCoordinate(cam)
+    detached = ufl.conditional(ufl.gt(pos[1], 3e-6) if attached_low else ufl.lt(pos[1], 3e-6), 1.0, 0.0)
+    column = lambda f: m.integral(dolfinx.fem.form(f * ufl.dx(domain=cam)))  # noqa: E731
+    gained = column(detached * (m.s - x0)) / column(detached)  # mean Δx_Li of the detached column
+    total = column(m.s - x0) / column(1.0)
+    # its net interface current vanishes to the Newton tolerance (1e-8 V on φ): ≈ 4e-7 of the attached column's gain
+    assert total > 1e-3 and abs(gained) < 1e-5 * total
+    assert s["x_Li_range"][1] > x0 + 1e-3
+
+
 def test_equipotential_is_the_default_and_keeps_collector_fragments():
     from fem_assb.mesh.build import fragment_share
 

@@ -33,6 +33,34 @@ def test_straight_channels(solver):
     assert r.percolating_fraction == 1.0 and abs(r.sigma_13) < 1e-8
 
 
+def test_detached_collector_pixels_insulate_x_L():
+    """A collector mask closes its pixels of x = L: a channel ending only on closed pixels carries
+    nothing; closing half of a homogeneous block's face leaves a spreading resistance between
+    the fully open (1) and the half-area (0.5) series values; FEM refuses the mask."""
+    from fem_assb.conductivity import solve_image
+    from fem_assb.errors import InputError
+
+    lab = np.full((12, 10, 10), Phase.CAM, np.uint8)
+    lab[:, 2:4, 2:5] = Phase.SE
+    lab[:, 6:8, 6:8] = Phase.SE
+    closed = np.zeros((10, 10), bool)
+    closed[2:4, 2:5] = True
+    r = solve_fv(lab, 1.0, SE_ONLY, cc_delaminated=closed)
+    assert r.sigma_eff_rel == pytest.approx(0.04, rel=5e-3) and r.percolating_fraction == pytest.approx(0.4)
+    closed[2, 2] = False  # one of the channel's 6 end pixels open again: it conducts, through a constriction
+    r = solve_fv(lab, 1.0, SE_ONLY, cc_delaminated=closed)
+    assert 0.04 * 1.05 < r.sigma_eff_rel < 0.099 and r.current_balance < 1e-8
+    block = np.full((10, 8, 8), Phase.SE, np.uint8)
+    half = np.zeros((8, 8), bool)
+    half[:4] = True
+    r = solve_fv(block, 1.0, {Phase.SE: 1.0}, cc_delaminated=half)
+    assert 0.5 < r.sigma_eff_rel < 0.95 and r.current_balance < 1e-8
+    with pytest.raises(InputError, match="accepted 'fv'"):
+        solve_image(block, 1.0, {Phase.SE: 1.0}, "fem", cc_delaminated=half)
+    with pytest.raises(InputError, match="accepted 'x'"):
+        solve_fv(block, 1.0, {Phase.SE: 1.0}, axis="y", cc_delaminated=half)
+
+
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_layers_across_x_give_harmonic_mean(solver):
     lab = np.full((12, 5, 5), Phase.SE, np.uint8)

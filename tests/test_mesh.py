@@ -19,6 +19,7 @@ SHARE = 0.1  # collector fragments dropped as under a uniform collector current
 def structure():
     """A small composite with every tag present (deterministic on every rank)."""
     cfg = StructureConfig(size_um=[20, 12, 14], voxel_um=H, seed=9, delamination_fraction=0.3,
+                          cc_delamination_fraction=0.5, cc_delamination_patch_um=4.0,
                           layers=[LayerConfig(cam_fraction=0.5, void_fraction=0.1, diameters_um=[5.0])])
     s = generate(cfg)
     s.separator_um = 6.0
@@ -38,7 +39,8 @@ def expected(s):
         "cam": int(np.sum(lab == Phase.CAM)), "se": int(np.sum(np.isin(lab, se))),
         "interface": face_count(lab, (Phase.CAM,), (Phase.SE,)) + first_cam,
         "passivated": face_count(lab, (Phase.CAM,), (Phase.SE_PASSIVE,)),
-        "cc": int(np.sum(lab[-1] == Phase.CAM)), "anode": lab.shape[1] * lab.shape[2],
+        "cc": int(np.sum((lab[-1] == Phase.CAM) & ~s.cc_delaminated)),
+        "cc_lost": int(np.sum((lab[-1] == Phase.CAM) & s.cc_delaminated)), "anode": lab.shape[1] * lab.shape[2],
     }
 
 
@@ -51,6 +53,7 @@ def check(tm, s):
     assert tm.facet_area(Facet.INTERFACE) / um2 == pytest.approx(e["interface"])
     assert tm.facet_area(Facet.PASSIVATED) / um2 == pytest.approx(e["passivated"])
     assert tm.facet_area(Facet.CAM_CC) / um2 == pytest.approx(e["cc"])
+    assert tm.facet_area(Facet.CC_DELAMINATED) / um2 == pytest.approx(e["cc_lost"]) and e["cc_lost"] > 0
     assert tm.facet_area(Facet.ANODE) / um2 == pytest.approx(e["anode"])
     n_cells = e["cam"] + e["se"] + tm.info["separator_layers"] * 12 * 14
     assert tm.counts()["cells"] == n_cells
@@ -79,6 +82,23 @@ def test_hex_mesh_on_two_ranks_matches_image():
     assert tm.info["collector_fragments"] == meshed_labels(s)[1]  # found on rank 0, applied on both
     n_local = tm.mesh.topology.index_map(3).size_local
     assert 0 < n_local < tm.counts()["cells"]  # distributed: no rank holds the whole mesh
+
+
+def test_coarse_mesh_detaches_collector_blocks():
+    """On 2 µm cells the collector facets follow the coarsened mask (modify.coarsen_collector_mask):
+    in-contact and detached facets together are the coarse CAM on the collector."""
+    from fem_assb.microstructure.coarsen import coarsen
+    from fem_assb.microstructure.modify import coarsen_collector_mask
+
+    s = structure()
+    s.labels = s.labels[:, :12, :12]  # 2 µm blocks fit the face
+    s.cc_delaminated = s.cc_delaminated[:12, :12]
+    tm = voxel_mesh(s, MeshConfig(coarsen=2))
+    cam = coarsen(s.labels, 2)[-1] == Phase.CAM
+    lost = coarsen_collector_mask(s.cc_delaminated, s.labels[-1] == Phase.CAM, 2)
+    assert 0 < (cam & lost).sum() < cam.sum()
+    assert tm.facet_area(Facet.CAM_CC) * 1e12 == pytest.approx(4 * (cam & ~lost).sum())
+    assert tm.facet_area(Facet.CC_DELAMINATED) * 1e12 == pytest.approx(4 * (cam & lost).sum())
 
 
 def test_xdmf_round_trip(tmp_path):

@@ -127,6 +127,57 @@ def test_cc_contact_cropping_with_wall():
         generate(dataclasses.replace(cfg, cc_contact_target=0.01))
 
 
+def test_collector_delamination_detaches_contact_only(tmp_path):
+    """Detaching collector contact leaves the electrode as it is (no CAM removed, unlike a crop),
+    lowers A_C/A_CC by the detached share, and a smaller share detaches a subset of a larger one
+    (so a contact series of one electrode is nested)."""
+    from fem_assb.microstructure.structure import Structure
+
+    cfg = StructureConfig(size_um=[30, 40, 40], voxel_um=1.0, seed=2, cc_wall=True, cc_contact_target=0.42,
+                          layers=[LayerConfig(cam_fraction=0.46, diameters_um=[10.0])])
+    intact = generate(cfg)
+    assert intact.cc_delaminated is None
+    masks = []
+    for frac in (0.3, 0.6, 0.9):
+        d = generate(dataclasses.replace(cfg, cc_delamination_fraction=frac))
+        assert np.array_equal(d.labels, intact.labels)
+        contact = intact.labels[-1] == Phase.CAM
+        assert not np.any(d.cc_delaminated & ~contact)  # only CAM contact can be lost
+        n = int(contact.sum())
+        assert d.cc_delaminated.sum() == round(frac * n) and d.meta["cc_delaminated_fraction"] == pytest.approx(frac, abs=1 / n)
+        assert d.meta["cc_contact_ratio_intact"] == intact.meta["cc_contact_ratio"]
+        assert d.meta["cc_contact_ratio"] == pytest.approx(intact.meta["cc_contact_ratio"] * (1 - frac), abs=1 / contact.size)
+        masks.append(d.cc_delaminated)
+    assert not np.any(masks[0] & ~masks[1]) and not np.any(masks[1] & ~masks[2])
+    # patches, not scattered pixels: most detached pixels have a detached face neighbour
+    m = masks[0]
+    nb = np.zeros_like(m)
+    nb[1:] |= m[:-1]; nb[:-1] |= m[1:]; nb[:, 1:] |= m[:, :-1]; nb[:, :-1] |= m[:, 1:]  # noqa: E702
+    assert (m & nb).sum() > 0.8 * m.sum()
+    path = tmp_path / "s.npy"
+    d.save(path)
+    assert np.array_equal(Structure.load(path).cc_delaminated, d.cc_delaminated)
+    assert np.array_equal(generate(dataclasses.replace(cfg, cc_delamination_fraction=0.9)).cc_delaminated, d.cc_delaminated)
+
+
+def test_collector_mask_on_coarse_blocks():
+    """A k×k block of the collector face loses contact when at least as many of its pixels lost
+    contact as kept it; blocks without lost pixels keep it (the intact electrode is unchanged)."""
+    from fem_assb.microstructure.modify import coarsen_collector_mask
+
+    contact = np.zeros((4, 5), bool)
+    contact[:2, :2] = contact[2:, :2] = True  # blocks (0, 0) and (1, 0) fully CAM
+    contact[0, 2] = True  # block (0, 1): one CAM pixel
+    lost = np.zeros_like(contact)
+    lost[0, 0] = lost[0, 1] = True  # half of block (0, 0)
+    lost[2, 0] = True  # a quarter of block (1, 0)
+    lost[0, 2] = True  # all of block (0, 1)'s contact
+    out = coarsen_collector_mask(lost, contact, 2)
+    assert out.shape == (2, 2)
+    assert out.tolist() == [[True, True], [False, False]]
+    assert not coarsen_collector_mask(np.zeros_like(contact), contact, 2).any()
+
+
 def test_delamination_keeps_se_network():
     cfg = StructureConfig(size_um=[40, 30, 30], voxel_um=1.0, seed=4,
                           layers=[LayerConfig(cam_fraction=0.5, diameters_um=[6.0])])

@@ -98,14 +98,12 @@ def run(args):
             raise InputError(f"{args.input}: file not found")
         r = solve_on_mesh(TaggedMesh.read(args.input), sigma, args.voltage, args.rtol)
     else:
-        from fem_assb.cli.structure import load_image
+        from fem_assb.cli.structure import collector_mask, load_image
+        from fem_assb.conductivity import solve_image
 
         labels, h = load_image(args, args.input)
-        if args.discretization == "fv":
-            from fem_assb.conductivity.fv import solve_fv as solver
-        else:
-            from fem_assb.conductivity.fem import solve_fem_voxels as solver
-        r = solver(labels, h, sigma, args.voltage, args.axis, contact, args.rtol)
+        r = solve_image(labels, h, sigma, args.discretization, args.voltage, args.axis, contact, args.rtol,
+                        cc_delaminated=collector_mask(args.input, labels.shape))
     d = r.to_dict()
     from fem_assb.parallel import peak_memory_mb
 

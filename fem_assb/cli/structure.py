@@ -74,8 +74,21 @@ def load_image(args, path=None):
     return labels, float(h)
 
 
+def collector_mask(path, shape):
+    """The collector-delamination mask in an image's .json sidecar (structure generate), if any."""
+    import json
+    from pathlib import Path
+
+    from fem_assb.microstructure.structure import cc_mask, sidecar
+
+    side = Path(sidecar(path))
+    return cc_mask(json.loads(side.read_text()), shape) if side.is_file() else None
+
+
 def generate(args):
     from pathlib import Path
+
+    import numpy as np
 
     from fem_assb.config.scenario import load_scenario
     from fem_assb.materials.library import resolve
@@ -99,8 +112,10 @@ def generate(args):
             from fem_assb.microstructure.structure import sidecar
 
             atomic_write_json(sidecar(out), {"voxel_um": st.voxel_um, "separator_um": 0.0 if args.with_separator
-                                             else st.separator_um, "shape": list(labels.shape), "meta": st.meta})
-        a = analyze_labels(st.labels, st.voxel_um, mats.cam)
+                                             else st.separator_um, "shape": list(labels.shape), "meta": st.meta,
+                                             "cc_delaminated_pixels": None if st.cc_delaminated is None
+                                             else np.flatnonzero(st.cc_delaminated).tolist()})
+        a = analyze_labels(st.labels, st.voxel_um, mats.cam, st.cc_delaminated)
         vf = ", ".join(f"{k} {v:.4f}" for k, v in a["volume_fractions"].items())
         log(f"wrote {out} {list(labels.shape)} voxels of {st.voxel_um:g} µm: {vf}; "
             f"A_C/A_CC {a['cc_contact_ratio']:.3f}; theoretical capacity "
@@ -118,7 +133,7 @@ def analyze(args):
     cam = material_set(args.materials, "--materials").cam if args.materials else None
     if comm.rank != 0:
         return 0
-    a = analyze_labels(labels, h, cam)
+    a = analyze_labels(labels, h, cam, collector_mask(args.image, labels.shape))
     if args.json:
         atomic_write_json(args.json, a)
     log(f"{args.image}: {a['shape']} voxels of {h:g} µm")

@@ -60,16 +60,17 @@ def reference_phase(sigma: dict) -> Phase:
     return max(sigma, key=lambda p: sigma[p])
 
 
-def spanning_mask(conducting: np.ndarray, structure) -> np.ndarray:
+def spanning_mask(conducting: np.ndarray, structure, closed_L: np.ndarray | None = None) -> np.ndarray:
     """Conducting voxels in clusters that touch both x = 0 and x = L (others are removed:
-    floating clusters would make the system singular and carry no current)."""
+    floating clusters would make the system singular and carry no current); `closed_L` marks
+    pixels of the x = L face that are insulated (a detached collector contact)."""
     lab, n = ndimage.label(conducting, structure=structure)
     if n == 0:
         return np.zeros_like(conducting)
     at0 = np.zeros(n + 1, bool)
     atL = np.zeros(n + 1, bool)
     at0[np.unique(lab[0])] = True
-    atL[np.unique(lab[-1])] = True
+    atL[np.unique(lab[-1] if closed_L is None else lab[-1][~closed_L])] = True
     keep = at0 & atL
     keep[0] = False
     return keep[lab]

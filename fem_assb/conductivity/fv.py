@@ -4,7 +4,7 @@ voxels conduct only through shared faces).
 Unknowns are the voxels of the spanning clusters (6-connectivity). The conductance of a face
 between voxels c and d is g = h² / (h/(2σ_c) + R_cd + h/(2σ_d)) — harmonic averaging plus an
 optional contact resistance R (Ω m²) between two phases; a boundary face at x = 0 or x = L
-has g = 2 σ_c h. The matrix is assembled directly as distributed CSR in PETSc (each rank
+has g = 2 σ_c h (0 where a detached collector contact insulates x = L). The matrix is assembled directly as distributed CSR in PETSc (each rank
 builds the rows of its slab of x-layers; no unstructured mesh) and solved with CG and
 hypre BoomerAMG (GAMG if hypre is missing).
 """
@@ -30,11 +30,18 @@ def _slab_bounds(counts: np.ndarray, size: int) -> np.ndarray:
 
 
 def solve_fv(labels: np.ndarray, h_um: float, sigma: dict, U: float = 1.0, axis: str = "x",
-             contact: dict | None = None, rtol: float = 1e-10, comm=None) -> common.ConductivityResult:
-    """Effective conductivity along `axis` of a voxel image (labels as Phase values)."""
+             contact: dict | None = None, rtol: float = 1e-10, comm=None,
+             cc_delaminated: np.ndarray | None = None) -> common.ConductivityResult:
+    """Effective conductivity along `axis` of a voxel image (labels as Phase values);
+    `cc_delaminated` (ny, nz) insulates those pixels of the x = L face (axis x only)."""
     from mpi4py import MPI
     from petsc4py import PETSc
 
+    from fem_assb.errors import InputError
+
+    if cc_delaminated is not None and axis != "x":
+        raise InputError(f"a detached collector contact insulates part of x = L: axis = '{axis}' is out of range, "
+                         "accepted 'x'")
     comm = comm or MPI.COMM_WORLD
     t0 = time.perf_counter()
     lab = np.moveaxis(labels, "xyz".index(axis), 0)
@@ -50,7 +57,7 @@ def solve_fv(labels: np.ndarray, h_um: float, sigma: dict, U: float = 1.0, axis:
     stats = None
     if comm.rank == 0:
         conducting = table[lab] > 0
-        active = common.spanning_mask(conducting, common.FACE)
+        active = common.spanning_mask(conducting, common.FACE, cc_delaminated)
         in_ref = np.isin(lab, ref_group)
         stats = (float(in_ref.mean()), float((active & in_ref).sum() / max(in_ref.sum(), 1)),
                  active.sum(axis=(1, 2)))
@@ -114,6 +121,8 @@ def solve_fv(labels: np.ndarray, h_um: float, sigma: dict, U: float = 1.0, axis:
     # Dirichlet faces at x = 0 (φ = U) and x = L (φ = 0)
     gb0 = 2 * sig[0 - lo] * h if l0 == 0 else None
     gbL = 2 * sig[nx - 1 - lo] * h if l1 == nx else None
+    if gbL is not None and cc_delaminated is not None:
+        gbL = np.where(cc_delaminated, 0.0, gbL)
     if gb0 is not None:
         diag[0 - lo] += gb0
     if gbL is not None:

@@ -81,6 +81,12 @@ class StructureConfig:
                                                "reachable range when no crop depth comes within 0.25·target + 0.01)")
     delamination_fraction: float = opt(0.0, lo=0.0, hi=1.0, help="passivated share of the CAM|SE interface area")
     delamination_patch_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm", help="size of passivated patches")
+    cc_delamination_fraction: float = opt(
+        0.0, lo=0.0, hi=1.0, hi_open=True,
+        help="share of the CAM|current-collector contact area detached (insulated) in random patches; the electrode "
+             "keeps all its CAM, unlike cropping, so only the contact changes (A_C/A_CC falls by this share)")
+    cc_delamination_patch_um: float = opt(10.0, lo=0.0, lo_open=True, unit="µm",
+                                          help="diameter of the detached collector patches")
 
     def check(self, where: Where):
         if self.image is None:

@@ -65,10 +65,12 @@ def _submesh(tm: TaggedMesh, phases):
     return sub, np.asarray(cell_map, np.int32), np.asarray(vertex_map, np.int32)
 
 
-def _boundary_measure(mesh, x_value: float, tol: float):
-    """ds over the owned exterior facets of `mesh` lying on the plane x = x_value."""
+def _boundary_measure(mesh, x_value: float, tol: float, exclude: np.ndarray | None = None):
+    """ds over the owned exterior facets of `mesh` lying on the plane x = x_value, except those
+    whose midpoints are in `exclude` (an (n, 3) array, m)."""
     import dolfinx.mesh
     import ufl
+    from scipy.spatial import cKDTree
 
     tdim = mesh.topology.dim
     mesh.topology.create_entities(tdim - 1)
@@ -77,8 +79,21 @@ def _boundary_measure(mesh, x_value: float, tol: float):
     ext = ext[ext < mesh.topology.index_map(tdim - 1).size_local]
     mid = dolfinx.mesh.compute_midpoints(mesh, tdim - 1, ext)[:, 0] if ext.size else np.zeros(0)
     facets = np.sort(ext[np.abs(mid - x_value) < tol]).astype(np.int32)
+    if exclude is not None and len(exclude) and facets.size:
+        dist, _ = cKDTree(exclude).query(dolfinx.mesh.compute_midpoints(mesh, tdim - 1, facets))
+        facets = facets[dist > tol]
     tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets, np.ones(facets.size, np.int32))
     return ufl.Measure("ds", domain=mesh, subdomain_data=tags, metadata=LUMPED)(1)
+
+
+def _detached(tm: TaggedMesh) -> np.ndarray:
+    """Midpoints (m) of all ranks' CAM facets on the collector that lost contact (Facet.CC_DELAMINATED):
+    the submesh's collector measure leaves them out."""
+    import dolfinx.mesh
+
+    facets = tm.facet_tags.find(int(Facet.CC_DELAMINATED)).astype(np.int32)
+    mid = dolfinx.mesh.compute_midpoints(tm.mesh, 2, facets) if facets.size else np.zeros((0, 3))
+    return np.concatenate(tm.comm.allgather(mid))
 
 
 def build_domains(tm: TaggedMesh) -> Domains:
@@ -116,7 +131,7 @@ def build_domains(tm: TaggedMesh) -> Domains:
     dx_cam = ufl.Measure("dx", domain=cam_mesh, metadata={"quadrature_degree": 2})
     dx_cam_lumped = ufl.Measure("dx", domain=cam_mesh, metadata=LUMPED)
     doms = Domains(tm, se_mesh, cam_mesh, se_to_parent, cam_to_parent, dx_se, dx_cam, dx_cam_lumped,
-                   _boundary_measure(se_mesh, 0.0, tol), _boundary_measure(cam_mesh, x_max, tol),
+                   _boundary_measure(se_mesh, 0.0, tol), _boundary_measure(cam_mesh, x_max, tol, _detached(tm)),
                    to_se[pv], to_cam[pv], weight, tm.info["area_um2"] * 1e-12, tm.facet_area(Facet.CAM_CC),
                    tm.facet_area(Facet.ANODE), comm.allreduce(float(area.sum())), 0.0)
     import dolfinx.fem

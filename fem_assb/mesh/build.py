@@ -29,7 +29,7 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
 
     from fem_assb.mesh.voxel import build_hex_mesh
     from fem_assb.microstructure.coarsen import coarsen, x_padding
-    from fem_assb.microstructure.modify import drop_collector_fragments
+    from fem_assb.microstructure.modify import coarsen_collector_mask, drop_collector_fragments
     from fem_assb.phases import Phase
 
     comm = comm or MPI.COMM_WORLD
@@ -53,8 +53,11 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
         log(f"mesh: {dropped['clusters']} CAM fragment(s) at the collector ({dropped['voxels']} voxels, "
             f"{100 * dropped['cam_fraction']:.3f} % of the CAM) turned into SE (mesh.collector_fragment_share)",
             c=comm)
+    lost = structure.cc_delaminated
+    if lost is not None and k > 1:
+        lost = coarsen_collector_mask(lost, structure.labels[-1] == Phase.CAM, k)
     tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
-                        mesh_cfg.separator_growth, phases, comm)
+                        mesh_cfg.separator_growth, phases, comm, lost)
     tm.info["coarsen"] = mesh_cfg.coarsen
     tm.info["se_padding_voxels"] = pad
     tm.info["collector_fragments"] = dropped
@@ -73,6 +76,7 @@ def gmsh_mesh(cfg, separator_um: float, mesh_cfg, where: str, comm=None) -> Tagg
         ("image", cfg.image is not None), ("layers", len(cfg.layers) != 1),
         ("void_fraction", layer.void_fraction > 0), ("binder_ratio", layer.binder_ratio > 0),
         ("delamination_fraction", cfg.delamination_fraction > 0), ("cc_wall", cfg.cc_wall),
+        ("cc_delamination_fraction", cfg.cc_delamination_fraction > 0),
         ("cc_crop_um", cfg.cc_crop_um > 0 or cfg.cc_contact_target is not None),
         ("reverse", cfg.reverse), ("duplicate_x", cfg.duplicate_x > 1)] if bad]
     if unsupported:

@@ -1,5 +1,6 @@
 """Facet tags from cell phases: CAM|SE interfaces (active or passivated), CAM on the current
-collector (x = L), SE on the Li anode (x = 0), other outer faces. Works on any tagged mesh
+collector (x = L; in contact, or detached where a collector mask says so), SE on the Li anode
+(x = 0), other outer faces. Works on any tagged mesh
 (hex or tet) and in parallel: only owned facets are tagged, each from its (one or two,
 ghosts included) neighbouring cells."""
 from __future__ import annotations
@@ -9,8 +10,11 @@ import numpy as np
 from fem_assb.phases import ELECTRON_CONDUCTORS, ION_CONDUCTORS, Facet, Phase
 
 
-def tag_facets(mesh, cell_phase: np.ndarray, x_min: float, x_max: float, tol: float):
-    """MeshTags of the owned facets. `cell_phase[c]` is the phase of local cell c."""
+def tag_facets(mesh, cell_phase: np.ndarray, x_min: float, x_max: float, tol: float,
+               cc_delaminated: np.ndarray | None = None, pixel: float = 0.0):
+    """MeshTags of the owned facets. `cell_phase[c]` is the phase of local cell c;
+    `cc_delaminated[j, k]` marks the collector pixels (edge `pixel`, m) at y ∈ [j, j+1)·pixel,
+    z ∈ [k, k+1)·pixel whose CAM facets lost contact."""
     import dolfinx.mesh
 
     tdim = mesh.topology.dim
@@ -38,12 +42,17 @@ def tag_facets(mesh, cell_phase: np.ndarray, x_min: float, x_max: float, tol: fl
     ext = dolfinx.mesh.exterior_facet_indices(mesh.topology)
     exterior[ext[ext < n_owned]] = True
     facets = np.flatnonzero(exterior)
-    mid_x = dolfinx.mesh.compute_midpoints(mesh, tdim - 1, facets.astype(np.int32))[:, 0]
-    at0, atL = np.abs(mid_x - x_min) < tol, np.abs(mid_x - x_max) < tol
+    mid = dolfinx.mesh.compute_midpoints(mesh, tdim - 1, facets.astype(np.int32))
+    at0, atL = np.abs(mid[:, 0] - x_min) < tol, np.abs(mid[:, 0] - x_max) < tol
     ph = p1[facets]
     values[facets] = Facet.OUTER
     values[facets[at0 & np.isin(ph, ION_CONDUCTORS)]] = Facet.ANODE
-    values[facets[atL & np.isin(ph, ELECTRON_CONDUCTORS)]] = Facet.CAM_CC
+    cc = atL & np.isin(ph, ELECTRON_CONDUCTORS)
+    values[facets[cc]] = Facet.CAM_CC
+    if cc_delaminated is not None and cc.any():
+        j = np.clip((mid[cc, 1] / pixel).astype(int), 0, cc_delaminated.shape[0] - 1)
+        k = np.clip((mid[cc, 2] / pixel).astype(int), 0, cc_delaminated.shape[1] - 1)
+        values[facets[cc][cc_delaminated[j, k]]] = Facet.CC_DELAMINATED
 
     keep = np.flatnonzero(values)
     return dolfinx.mesh.meshtags(mesh, tdim - 1, keep.astype(np.int32), values[keep])

@@ -37,10 +37,11 @@ def separator_layers(separator_um: float, h_um: float, growth: float) -> np.ndar
 
 
 def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, growth: float = 1.5,
-                   phases=None, comm=None) -> TaggedMesh:
+                   phases=None, comm=None, cc_delaminated: np.ndarray | None = None) -> TaggedMesh:
     """Tagged hexahedral mesh of a composite image plus a separator slab.
 
     `labels` may be a memory map: each rank touches only its slab. Coordinates are in metres.
+    `cc_delaminated` (ny, nz) marks collector pixels whose CAM lost contact (tagging.py).
     """
     import basix.ufl
     import dolfinx.mesh
@@ -100,7 +101,7 @@ def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, g
         vals[order] = np.asarray(labels.reshape(-1)[flat[order]])
         phase[comp] = vals
     ct = dolfinx.mesh.meshtags(mesh, 3, np.arange(n_cells, dtype=np.int32), phase)
-    ft = tag_facets(mesh, phase, 0.0, xs[-1] * UM, 0.25 * h_um * UM)
+    ft = tag_facets(mesh, phase, 0.0, xs[-1] * UM, 0.25 * h_um * UM, cc_delaminated, h_um * UM)
     info = {"kind": "voxel", "voxel_um": h_um, "separator_um": float(separator_um),
             "separator_layers": int(ns), "length_um": float(xs[-1]), "composite_um": float(nx * h_um),
             "area_um2": float(ny * nz * h_um * h_um), "shape": [int(nx), int(ny), int(nz)]}

@@ -62,24 +62,26 @@ def interface_area(labels, h: float, a=(Phase.CAM,), b=GROUPS["SE"], corrected: 
     return face_count(labels, a, b) * h * h * (AREA_CORRECTION if corrected else 1.0)
 
 
-def connected_to_faces(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(connected to x = 0, connected to x = L) masks, 6-connectivity."""
+def connected_to_faces(mask: np.ndarray, closed_L: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(connected to x = 0, connected to x = L) masks, 6-connectivity; `closed_L` marks pixels
+    of x = L that connect nothing (a detached collector contact)."""
     lab, n = ndimage.label(mask)  # default structure: face neighbours (6-connectivity)
     at0 = np.zeros(n + 1, bool)
     atL = np.zeros(n + 1, bool)
     at0[np.unique(lab[0])] = True
-    atL[np.unique(lab[-1])] = True
+    atL[np.unique(lab[-1] if closed_L is None else lab[-1][~closed_L])] = True
     at0[0] = atL[0] = False
     return at0[lab], atL[lab]
 
 
-def percolation(labels: np.ndarray, phases) -> dict[str, float]:
-    """Shares of a phase connected to x = 0, to x = L and to both (a through-plane path)."""
+def percolation(labels: np.ndarray, phases, closed_L: np.ndarray | None = None) -> dict[str, float]:
+    """Shares of a phase connected to x = 0, to x = L (not through `closed_L` pixels) and to both
+    (a through-plane path)."""
     m = _mask(labels, phases)
     total = m.sum()
     if total == 0:
         return {"to_separator": 0.0, "to_cc": 0.0, "both": 0.0}
-    c0, cL = connected_to_faces(m)
+    c0, cL = connected_to_faces(m, closed_L)
     return {"to_separator": float(c0.sum() / total), "to_cc": float(cL.sum() / total),
             "both": float((c0 & cL).sum() / total)}
 
@@ -99,8 +101,11 @@ def theoretical_capacity(labels: np.ndarray, h: float, cam) -> float:
     return float((cam.c_max - cam.c0) * F * thickness_m / 3.6 / 1e4)
 
 
-def analyze(labels: np.ndarray, h: float, cam=None) -> dict:
-    """All structure descriptors of an image (the JSON of `structure analyze`)."""
+def analyze(labels: np.ndarray, h: float, cam=None, cc_delaminated: np.ndarray | None = None) -> dict:
+    """All structure descriptors of an image (the JSON of `structure analyze`); `cc_delaminated`
+    marks collector pixels whose CAM lost contact (Structure.cc_delaminated)."""
+    from fem_assb.microstructure.modify import cc_contact_ratio
+
     vol = labels.size * h ** 3
     area_cc = labels.shape[1] * labels.shape[2] * h * h
     raw = interface_area(labels, h, corrected=False)
@@ -116,14 +121,14 @@ def analyze(labels: np.ndarray, h: float, cam=None) -> dict:
         "percolating_fraction": {},
         "utilization_level": {},
         "d_sca": d_sca(labels, h),
-        "cc_contact_ratio": float(np.mean(labels[-1] == Phase.CAM)),
+        "cc_contact_ratio": cc_contact_ratio(labels, cc_delaminated),
         "units": {"interface_area_per_volume": "1/µm", "interface_area_per_area": "µm²/µm²", "d_sca": "µm",
                   "voxel_um": "µm", "size_um": "µm"},
     }
     for name, phases in GROUPS.items():
         if name not in out["volume_fractions"] or name in ("void", "binder"):
             continue
-        p = percolation(labels, phases)
+        p = percolation(labels, phases, cc_delaminated if name == "CAM" else None)
         out["percolating_fraction"][name] = p["both"]
         # conduction cluster of seed 000: SE connected to the separator, CAM to the collector
         out["utilization_level"][name] = p["to_separator"] if name == "SE" else p["to_cc"]

@@ -4,7 +4,8 @@ Order of operations (each step's randomness comes from the seed alone, so a seed
 bit-identical): every layer is generated as a full-size homogeneous structure (CAM spheres,
 binder menisci, voids, SE) and its x-range is cut out and stacked (seed 001's procedure, so
 layered designs with different thickness fractions share their particles); then the channel,
-reversal, duplication along x, current-collector cropping and delamination.
+reversal, duplication along x, current-collector cropping, delamination and collector
+delamination.
 """
 from __future__ import annotations
 
@@ -154,9 +155,17 @@ def generate(cfg, separator_um: float = 0.0, where: str = "[structure]") -> Stru
         rng = np.random.default_rng(cfg.seed + 104729)
         labels, got = modify.delaminate(labels, h, cfg.delamination_fraction, cfg.delamination_patch_um, rng)
         meta["passivated_fraction"] = got
+    lost = None
+    if cfg.cc_delamination_fraction > 0:
+        rng = np.random.default_rng(cfg.seed + 15485863)
+        lost, got = modify.delaminate_collector(labels, h, cfg.cc_delamination_fraction,
+                                                cfg.cc_delamination_patch_um, rng)
+        meta["cc_contact_ratio_intact"] = meta["cc_contact_ratio"]
+        meta["cc_contact_ratio"] = modify.cc_contact_ratio(labels, lost)
+        meta["cc_delaminated_fraction"] = got
     meta["volume_fractions"] = volume_fractions(labels)
     sep = cfg.separator_um if cfg.separator_um is not None else separator_um
-    return Structure(labels=labels, voxel_um=h, separator_um=float(sep), meta=meta)
+    return Structure(labels=labels, voxel_um=h, separator_um=float(sep), meta=meta, cc_delaminated=lost)
 
 
 def layer_seed(cfg, k: int) -> int:

@@ -1,5 +1,6 @@
 """Design modifications of a composite image: channels, current-collector cropping,
-delamination (passivated CAM|SE interface), removal of collector fragments."""
+delamination (passivated CAM|SE interface) and collector delamination (CAM|collector contact
+lost), removal of collector fragments."""
 from __future__ import annotations
 
 import numpy as np
@@ -23,9 +24,10 @@ def add_channel(labels: np.ndarray, h: float, radius_um: float, position: str) -
     return out
 
 
-def cc_contact_ratio(labels: np.ndarray) -> float:
-    """A_C/A_CC: share of the current-collector face (x = L) covered by CAM voxels."""
-    return float(np.mean(labels[-1] == Phase.CAM))
+def cc_contact_ratio(labels: np.ndarray, cc_delaminated: np.ndarray | None = None) -> float:
+    """A_C/A_CC: share of the current-collector face (x = L) covered by CAM voxels in contact."""
+    contact = labels[-1] == Phase.CAM
+    return float(np.mean(contact if cc_delaminated is None else contact & ~cc_delaminated))
 
 
 def contact_tolerance(target: float) -> float:
@@ -93,44 +95,76 @@ def interface_faces_per_voxel(labels: np.ndarray) -> np.ndarray:
     return count
 
 
-def delaminate(labels: np.ndarray, h: float, fraction: float, patch_um: float,
-               rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """Passivate `fraction` of the CAM|SE interface in random surface patches.
-
-    SE voxels touching CAM inside a patch become SE_PASSIVE: they conduct like SE (the SE
-    network is unchanged) but their faces with CAM transfer no Li. Patches of radius
-    `patch_um / 2` are centred on random interface voxels until the passivated face count
-    reaches the target; the last patch is filled nearest-first to hit it to one voxel.
-    Returns the new labels and the passivated fraction reached.
-    """
-    faces = interface_faces_per_voxel(labels) * (labels == Phase.SE)
-    cand = np.flatnonzero(faces)
-    w = faces.ravel()[cand].astype(np.int64)
-    total = int(w.sum())
-    target = int(round(fraction * total))
-    if target == 0 or total == 0:
-        return labels.copy(), 0.0
-    pts = (np.stack(np.unravel_index(cand, labels.shape), 1) + 0.5) * h
+def grow_patches(pts: np.ndarray, w: np.ndarray, fraction: float, patch_um: float,
+                 rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Select candidate sites (positions `pts` in µm, weights `w`) in random patches until their
+    weight reaches `fraction` of the total: patches of diameter `patch_um` are centred on random
+    unselected sites, and the last patch is filled nearest-first to hit the target to one site.
+    The sites are taken in an order fixed by `rng` alone, so with the same rng a smaller fraction
+    selects a subset of a larger one. Returns the selection mask and the fraction reached."""
     from scipy.spatial import cKDTree
 
+    total = int(w.sum())
+    target = int(round(fraction * total))
+    chosen = np.zeros(len(w), bool)
+    if target == 0 or total == 0:
+        return chosen, 0.0
     tree = cKDTree(pts)
-    passive = np.zeros(cand.size, bool)
     done = 0
-    order = rng.permutation(cand.size)
-    for centre in order:
-        if passive[centre]:
+    for centre in rng.permutation(len(w)):
+        if chosen[centre]:
             continue
         near = np.array(tree.query_ball_point(pts[centre], patch_um / 2.0), dtype=np.int64)
-        near = near[~passive[near]]
+        near = near[~chosen[near]]
         near = near[np.argsort(np.linalg.norm(pts[near] - pts[centre], axis=1), kind="stable")]
-        cum = done + np.cumsum(w[near])
-        n_take = int(np.searchsorted(cum, target, side="left")) + 1
+        n_take = int(np.searchsorted(done + np.cumsum(w[near]), target, side="left")) + 1
         take = near[:n_take]
-        passive[take] = True
+        chosen[take] = True
         done += int(w[take].sum())
         if done >= target:
             break
+    return chosen, done / total
+
+
+def delaminate(labels: np.ndarray, h: float, fraction: float, patch_um: float,
+               rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Passivate `fraction` of the CAM|SE interface in random surface patches (grow_patches).
+
+    SE voxels touching CAM inside a patch become SE_PASSIVE: they conduct like SE (the SE
+    network is unchanged) but their faces with CAM transfer no Li; a voxel weighs its number of
+    CAM faces. Returns the new labels and the passivated fraction reached.
+    """
+    faces = interface_faces_per_voxel(labels) * (labels == Phase.SE)
+    cand = np.flatnonzero(faces)
+    pts = (np.stack(np.unravel_index(cand, labels.shape), 1) + 0.5) * h
+    passive, got = grow_patches(pts, faces.ravel()[cand].astype(np.int64), fraction, patch_um, rng)
     out = labels.copy()
-    flat = out.ravel()
-    flat[cand[passive]] = Phase.SE_PASSIVE
-    return out, done / total
+    out.ravel()[cand[passive]] = Phase.SE_PASSIVE
+    return out, got
+
+
+def delaminate_collector(labels: np.ndarray, h: float, fraction: float, patch_um: float,
+                         rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Detach `fraction` of the CAM|current-collector contact area in random patches
+    (grow_patches) on the collector face x = L.
+
+    Returns the (ny, nz) mask of collector pixels whose CAM lost contact (they become insulated
+    outer faces of the mesh: Facet.CC_DELAMINATED) and the fraction reached. The electrode itself
+    is unchanged — no CAM is removed, unlike cropping — so only the contact differs.
+    """
+    cand = np.flatnonzero(labels[-1] == Phase.CAM)
+    pts = (np.stack(np.unravel_index(cand, labels.shape[1:]), 1) + 0.5) * h
+    lost, got = grow_patches(pts, np.ones(cand.size, np.int64), fraction, patch_um, rng)
+    mask = np.zeros(labels.shape[1:], bool)
+    mask.ravel()[cand[lost]] = True
+    return mask, got
+
+
+def coarsen_collector_mask(mask: np.ndarray, contact: np.ndarray, k: int) -> np.ndarray:
+    """The collector mask for k×k pixel blocks (remainders cut at the far ends, as coarsen.fit):
+    a block lost its contact when at least as many of its pixels lost it as kept CAM contact
+    (`contact`: the image's CAM pixels on the collector)."""
+    ny, nz = (s - s % k for s in mask.shape)
+    blk = lambda a: a[:ny, :nz].reshape(ny // k, k, nz // k, k).sum(axis=(1, 3))  # noqa: E731
+    lost, kept = blk(mask), blk(contact & ~mask)
+    return (lost > 0) & (lost >= kept)

@@ -3,6 +3,8 @@
 `labels[ix, iy, iz]` holds `Phase` values; x runs from the separator (x = 0) to the current
 collector. The composite image excludes the separator slab, which is kept as a thickness and
 meshed separately (graded cells); `with_separator()` gives the voxel image including it.
+Collector delamination is not a phase: `cc_delaminated` marks the pixels of the collector face
+(x = L) whose CAM has lost contact with the collector.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ class Structure:
     voxel_um: float
     separator_um: float = 0.0
     meta: dict = field(default_factory=dict)
+    cc_delaminated: np.ndarray | None = None  # bool (ny, nz): collector pixels whose CAM lost contact
 
     @property
     def shape(self):
@@ -48,15 +51,29 @@ class Structure:
         atomic_write_json(sidecar(path), {
             "voxel_um": self.voxel_um, "separator_um": self.separator_um,
             "labels": {str(int(p)): p.name for p in Phase}, "shape": list(self.labels.shape),
-            "meta": self.meta})
+            "meta": self.meta,
+            "cc_delaminated_pixels": None if self.cc_delaminated is None
+            else np.flatnonzero(self.cc_delaminated).tolist()})
 
     @classmethod
     def load(cls, path: str | Path) -> "Structure":
         """Read an image written by `save` (labels are our Phase values)."""
         info = json.loads(Path(sidecar(path)).read_text())
-        return cls(np.load(path), info["voxel_um"], info.get("separator_um", 0.0), info.get("meta", {}))
+        labels = np.load(path)
+        return cls(labels, info["voxel_um"], info.get("separator_um", 0.0), info.get("meta", {}),
+                   cc_mask(info, labels.shape))
 
 
 def sidecar(path: str | Path) -> Path:
     p = Path(path)
     return p.with_name(p.name + ".json")
+
+
+def cc_mask(info: dict, shape) -> np.ndarray | None:
+    """The collector-delamination mask stored in a sidecar's `info` for an image of `shape`."""
+    lost = info.get("cc_delaminated_pixels")
+    if lost is None:
+        return None
+    mask = np.zeros(tuple(shape[1:]), bool)
+    mask.ravel()[np.asarray(lost, np.int64)] = True
+    return mask

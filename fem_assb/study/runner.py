@@ -31,17 +31,14 @@ def done(study_dir: Path, case) -> bool:
 def _sigma_eff(st, cc, comm) -> dict:
     """Effective conductivity of a structure with the study's [conductivity] settings."""
     from fem_assb.cli.conductivity import parse_contact
-    from fem_assb.conductivity import common
+    from fem_assb.conductivity import common, solve_image
     from fem_assb.phases import Phase
 
     sigma = (common.parse_sigma(cc.sigma) if cc.sigma else
              common.sigma_from_material(cc.material) if cc.material else {Phase.SE: 100.0})
     contact = parse_contact(cc.contact_resistance)
-    if cc.discretization == "fv":
-        from fem_assb.conductivity.fv import solve_fv as solver
-    else:
-        from fem_assb.conductivity.fem import solve_fem_voxels as solver
-    return solver(st.labels, st.voxel_um, sigma, 1.0, cc.axis, contact, comm=comm).to_dict()
+    return solve_image(st.labels, st.voxel_um, sigma, cc.discretization, 1.0, cc.axis, contact, comm=comm,
+                       cc_delaminated=st.cc_delaminated).to_dict()
 
 
 def run_conductivity(case, spec, folder: Path, comm) -> dict:
@@ -53,7 +50,8 @@ def run_conductivity(case, spec, folder: Path, comm) -> dict:
     sc = case.scenario
     st = build_structure(sc.structure, 0.0, comm=comm)
     return {"conductivity": _sigma_eff(st, spec.conductivity, comm),
-            "structure": analyze(st.labels, st.voxel_um, resolve(sc.materials).cam), "generation": st.meta}
+            "structure": analyze(st.labels, st.voxel_um, resolve(sc.materials).cam, st.cc_delaminated),
+            "generation": st.meta}
 
 
 def run_discharge(case, spec, folder: Path, comm) -> dict:
