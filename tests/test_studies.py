@@ -145,6 +145,26 @@ def test_capacity_falls_with_current_collector_contact(tmp_path):
         assert r["rejected_steps_by_reason"].get("newton", 0) <= 0.1 * r["steps"], r["rejected_steps_by_reason"]
 
 
+def test_capacity_falls_when_collector_contact_detaches(tmp_path):
+    """The same electrode with 75 % of its collector contact detached (no CAM removed, unlike a
+    crop): the contact ratio falls by that share, the CAM network's σ_eff through the collector
+    falls, and so does the 1C capacity; the report takes the loss against the intact contact."""
+    study = tiny_variant(tmp_path, "scenarios/cc_contact/coarse.toml", "detached",
+                         [("structure.cc_delamination_fraction", "[[0.0], [0.75]]"), ("steps.1.c_rate", "[[1.0]]")])
+    res = results(tmp_path, study, [0, 1])
+    intact, detached = res[0], res[1]
+    print("1C capacity intact / 75 % detached [mAh/g]:", intact["capacity_mAh_g"], detached["capacity_mAh_g"])
+    assert detached["structure"]["cc_contact_ratio"] == pytest.approx(0.25 * intact["structure"]["cc_contact_ratio"],
+                                                                       abs=0.01)
+    assert detached["conductivity"]["sigma_eff_rel"] < intact["conductivity"]["sigma_eff_rel"]
+    assert detached["capacity_mAh_g"] < 0.99 * intact["capacity_mAh_g"]
+    r = run_cli("report", tmp_path / "study")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader((tmp_path / "study" / "cc_contact.csv").open()))
+    loss = {float(row["param.structure.cc_delamination_fraction"]): float(row["loss_percent"]) for row in rows}
+    assert loss[0.0] == 0.0 and loss[0.75] == pytest.approx(100 * (1 - detached["capacity_mAh_g"] / intact["capacity_mAh_g"]))
+
+
 def test_contact_report_pairs_losses_within_realizations(tmp_path):
     """The loss of a smaller contact ratio is taken against the largest ratio of the same packing
     (realization) and C-rate, then averaged: realizations differ more than contact ratios do."""
