@@ -139,7 +139,7 @@ def build_domains(tm: TaggedMesh) -> Domains:
     doms.volume_cam = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * dx_cam_lumped)))
     if doms.area_cc == 0:
         raise InputError("no CAM touches the current collector (A_C/A_CC = 0): the cathode cannot be charged "
-                         "or discharged; lower cc_crop_um / cc_contact_target")
+                         "or discharged; lower cc_crop_um / cc_contact_target / cc_delamination_fraction")
     if doms.area_anode == 0:
         raise InputError("no SE touches the anode at x = 0: add a separator (structure.separator_um > 0)")
     if doms.area_interface == 0:
