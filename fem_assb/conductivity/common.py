@@ -64,16 +64,10 @@ def spanning_mask(conducting: np.ndarray, structure, closed_L: np.ndarray | None
     """Conducting voxels in clusters that touch both x = 0 and x = L (others are removed:
     floating clusters would make the system singular and carry no current); `closed_L` marks
     pixels of the x = L face that are insulated (a detached collector contact)."""
-    lab, n = ndimage.label(conducting, structure=structure)
-    if n == 0:
-        return np.zeros_like(conducting)
-    at0 = np.zeros(n + 1, bool)
-    atL = np.zeros(n + 1, bool)
-    at0[np.unique(lab[0])] = True
-    atL[np.unique(lab[-1] if closed_L is None else lab[-1][~closed_L])] = True
-    keep = at0 & atL
-    keep[0] = False
-    return keep[lab]
+    from fem_assb.microstructure.analysis import connected_to_faces
+
+    to0, toL = connected_to_faces(conducting, closed_L, structure)
+    return to0 & toL
 
 
 @dataclass

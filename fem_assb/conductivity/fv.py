@@ -4,9 +4,10 @@ voxels conduct only through shared faces).
 Unknowns are the voxels of the spanning clusters (6-connectivity). The conductance of a face
 between voxels c and d is g = h² / (h/(2σ_c) + R_cd + h/(2σ_d)) — harmonic averaging plus an
 optional contact resistance R (Ω m²) between two phases; a boundary face at x = 0 or x = L
-has g = 2 σ_c h (0 where a detached collector contact insulates x = L). The matrix is assembled directly as distributed CSR in PETSc (each rank
-builds the rows of its slab of x-layers; no unstructured mesh) and solved with CG and
-hypre BoomerAMG (GAMG if hypre is missing).
+has g = 2 σ_c h (0 where a detached collector contact insulates x = L). The matrix is
+assembled directly as distributed CSR in PETSc (each rank builds the rows of its slab of
+x-layers; no unstructured mesh) and solved with CG and hypre BoomerAMG (GAMG if hypre is
+missing).
 """
 from __future__ import annotations
 

@@ -62,10 +62,12 @@ def interface_area(labels, h: float, a=(Phase.CAM,), b=GROUPS["SE"], corrected: 
     return face_count(labels, a, b) * h * h * (AREA_CORRECTION if corrected else 1.0)
 
 
-def connected_to_faces(mask: np.ndarray, closed_L: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(connected to x = 0, connected to x = L) masks, 6-connectivity; `closed_L` marks pixels
-    of x = L that connect nothing (a detached collector contact)."""
-    lab, n = ndimage.label(mask)  # default structure: face neighbours (6-connectivity)
+def connected_to_faces(mask: np.ndarray, closed_L: np.ndarray | None = None,
+                       structure=None) -> tuple[np.ndarray, np.ndarray]:
+    """(connected to x = 0, connected to x = L) masks, 6-connectivity unless `structure` says
+    otherwise (scipy.ndimage.label); `closed_L` marks pixels of x = L that connect nothing (a
+    detached collector contact)."""
+    lab, n = ndimage.label(mask, structure=structure)
     at0 = np.zeros(n + 1, bool)
     atL = np.zeros(n + 1, bool)
     at0[np.unique(lab[0])] = True
