@@ -142,6 +142,18 @@ def test_ufl_expression_equals_numpy(f):
     assert np.allclose(vals, f(centres), rtol=1e-12, atol=1e-14)
 
 
+def test_sigma_factor_scales_the_set_and_the_override():
+    from fem_assb.config.scenario import MaterialsConfig
+    from fem_assb.materials.library import resolve
+
+    base = material_set("nmc622_bli3ps4_li").cam.sigma
+    x = np.linspace(0.4, 1.0, 7)
+    s01 = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_sigma_factor=0.1)).cam.sigma
+    assert np.allclose([s01(v) for v in x], [0.1 * base(v) for v in x], rtol=1e-12)
+    both = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_sigma_S_cm=0.02, cam_sigma_factor=0.5)).cam.sigma
+    assert both(0.7) == pytest.approx(0.01 * 100.0)  # 0.01 S/cm in S/m
+
+
 def test_diffusivity_factor_scales_the_set_and_the_override():
     from fem_assb.config.scenario import MaterialsConfig
     from fem_assb.materials.library import resolve

@@ -141,6 +141,9 @@ class MaterialsConfig:
     cam_diffusivity_factor: float = opt(1.0, lo=0.0, lo_open=True,
                                         help="multiply the CAM diffusivity D(x) (the set's or the override): "
                                              "a sensitivity factor, e.g. 10 to test whether solid diffusion limits")
+    cam_sigma_factor: float = opt(1.0, lo=0.0, lo_open=True,
+                                  help="multiply the CAM electronic conductivity σ(x) (the set's or the override): "
+                                       "a sensitivity factor, e.g. 0.1 to test how much the electron paths limit")
     cam_i00: float | None = opt(None, lo=0.0, lo_open=True, unit="A cm^2.5/mol^1.5",
                                 help="override the CAM exchange-current factor")
     electrolyte_kappa_S_cm: float | None = opt(None, lo=0.0, lo_open=True, unit="S/cm",

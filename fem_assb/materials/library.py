@@ -186,6 +186,8 @@ def resolve(cfg, where=None) -> MaterialSet:
         cam = dataclasses.replace(cam, sigma=fn("cam_sigma_S_cm", "S/cm", S_CM, "S/m"))
     if cfg.cam_diffusivity_cm2_s is not None:
         cam = dataclasses.replace(cam, diffusivity=fn("cam_diffusivity_cm2_s", "cm²/s", CM2_S, "m²/s"))
+    if cfg.cam_sigma_factor != 1.0:
+        cam = dataclasses.replace(cam, sigma=scaled(cam.sigma, cfg.cam_sigma_factor, "S/m"))
     if cfg.cam_diffusivity_factor != 1.0:
         cam = dataclasses.replace(cam, diffusivity=scaled(cam.diffusivity, cfg.cam_diffusivity_factor, "m²/s"))
     if cfg.cam_i00 is not None:

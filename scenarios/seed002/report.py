@@ -18,20 +18,30 @@ CAP = "capacity_mAh_g"
 EXPERIMENT_0_1C = 128.0  # mAh/g, seed 002 experiment at 0.1C
 
 
-def _series(rows, key, spread=False):
-    """Capacity vs `key`, one line per C-rate; with `spread`, rows are aggregate() means and carry
-    the realizations' standard deviation as error bars."""
+def _others(rows, *keys):
+    """The varied parameters besides `keys` (C-rate, realization, a sensitivity factor, ...)."""
+    return sorted({k for r in rows for k in r if k.startswith("param.")} - set(keys))
+
+
+def _series(rows, key, spread=False, lever=None):
+    """Capacity vs `key`, one line per C-rate and per value of any other varied parameter than the
+    `lever` behind `key`; with `spread`, rows are aggregate() means and carry the realizations'
+    standard deviation as error bars."""
+    extra = _others(rows, C, REALIZATION, lever or key)
     out = {}
-    for c in sorted({r[C] for r in rows}):
-        pts = sorted((r for r in rows if r[C] == c), key=lambda r: r[key])
+    for g in sorted({tuple(r.get(k) for k in [C, *extra]) for r in rows}):
+        pts = sorted((r for r in rows if tuple(r.get(k) for k in [C, *extra]) == g), key=lambda r: r[key])
         err = [p[CAP + ".std"] for p in pts] if spread else None
-        out[f"{c:g}C"] = ([p[key] for p in pts], [p[CAP] for p in pts], err)
+        label = ", ".join([f"{g[0]:g}C", *(f"{k.rsplit('.', 1)[-1]} {v:g}" for k, v in zip(extra, g[1:]))])
+        out[label] = ([p[key] for p in pts], [p[CAP] for p in pts], err)
     return out
 
 
-def _loss(rows, key, ref):
-    """Capacity loss (%) against the row with `key` == ref at the same C-rate and realization."""
-    group = lambda r: (r[C], r.get(REALIZATION))  # noqa: E731
+def _loss(rows, key, ref, made_of=()):
+    """Capacity loss (%) against the row with `key` == ref that agrees in every other varied
+    parameter (C-rate, realization, ...); `made_of`: the parameters `key` is derived from."""
+    others = _others(rows, key, *made_of)
+    group = lambda r: tuple(r.get(k) for k in others)  # noqa: E731
     base = {group(r): r for r in rows if r[key] == ref}
     for r in rows:
         b = base.get(group(r))
@@ -51,7 +61,8 @@ def electrodes(study_dir: Path, rows, spec):
     for r in rows:
         r["electrode"] = names.get((r["param.structure.layers.1.cam_fraction"], r["param.structure.duplicate_x"]), "?")
         r["vs_experiment_percent"] = 100 * (r[CAP] / EXPERIMENT_0_1C - 1)
-    _loss(rows, "electrode", "standard")
+    _loss(rows, "electrode", "standard", ("param.structure.layers.1.cam_fraction", "param.structure.duplicate_x",
+                                         "param.structure.separator_um"))
     for r in rows:
         if r[C] == min(x[C] for x in rows):
             f = study_dir / "cases" / r["case"]
@@ -105,8 +116,8 @@ def cc_contact(study_dir: Path, rows, spec):
     ref = min(sign * r[target] for r in rows) * sign
     _loss(rows, target, ref)
     many = len({r.get(REALIZATION) for r in rows}) > 1
-    agg = aggregate(rows, [C, target], [key, CAP, "loss_percent"])
-    line_plot(study_dir / "fig8_capacity_vs_contact.png", _series(agg if many else rows, key, many), "A_C/A_CC",
+    agg = aggregate(rows, _others(rows, REALIZATION), [key, CAP, "loss_percent"])
+    line_plot(study_dir / "fig8_capacity_vs_contact.png", _series(agg if many else rows, key, many, target), "A_C/A_CC",
               "capacity [mAh/g]", "Seed 002 Fig. 8" + (f" (mean ± sd of {len(rows) // len(agg)} realizations)"
                                                        if many else ""))
     first = [r for r in rows if r.get(REALIZATION, 0) == min(x.get(REALIZATION, 0) for x in rows)]
@@ -119,10 +130,11 @@ def cc_contact(study_dir: Path, rows, spec):
     profile_plot(study_dir, low, lambda r: f"A_C/A_CC = {r[key]:.2f}", study_dir / "fig9_profiles.png",
                  f"Seed 002 Fig. 9: utilization at cut-off, {low[0][C]:g}C")
     _face_maps(study_dir, low, study_dir / "fig9_collector_face.png", f"Seed 002 Fig. 9: collector face, {low[0][C]:g}C")
-    rows.sort(key=lambda r: (r[C], sign * r[target], r.get(REALIZATION, 0)))
     lever = "detached" if target == detach else "target"
     loss = "loss vs intact [%]" if target == detach else f"loss vs {ref:.0%} [%]"
-    cols = [("C-rate", C, "g"), (lever, target, "g"), *([("realization", REALIZATION, "d")] if many else []),
+    extra = [(k.rsplit(".", 1)[-1], k, "g") for k in _others(rows, C, REALIZATION, target)]
+    rows.sort(key=lambda r: (r[C], *(r.get(k) for _, k, _ in extra), sign * r[target], r.get(REALIZATION, 0)))
+    cols = [("C-rate", C, "g"), *extra, (lever, target, "g"), *([("realization", REALIZATION, "d")] if many else []),
             ("A_C/A_CC", key, ".3f"), ("σ_eff/σ CAM", "conductivity.sigma_eff_rel", ".4f"), ("Q [mAh/g]", CAP, ".1f"),
             (loss, "loss_percent", "+.1f")]
     md = ["## Seed 002 current-collector contact", "Paper: 42 → 30 % ≈ 2 % capacity loss, 11 % ≈ 9 % loss, "
@@ -131,9 +143,9 @@ def cc_contact(study_dir: Path, rows, spec):
         md += ["", "Here the contact falls by detaching part of one electrode's collector contact "
                "(structure.cc_delamination_fraction), so no CAM is removed, unlike the paper's crops."]
     if many:
-        agg.sort(key=lambda a: (a[C], sign * a[target]))
+        agg.sort(key=lambda a: (a[C], *(a.get(k) for _, k, _ in extra), sign * a[target]))
         md += ["", "Mean and standard deviation over the realizations:", "",
-               markdown_table(agg, [("C-rate", C, "g"), (lever, target, "g"), ("n", "n", "d"),
+               markdown_table(agg, [("C-rate", C, "g"), *extra, (lever, target, "g"), ("n", "n", "d"),
                                     ("A_C/A_CC", key, ".3f"), ("Q [mAh/g]", CAP, ".2f"), ("±", CAP + ".std", ".2f"),
                                     (loss, "loss_percent", "+.2f"), ("±", "loss_percent.std", ".2f")])]
     _write(study_dir, "cc_contact", rows, cols, md)
@@ -183,8 +195,9 @@ def delamination(study_dir: Path, rows, spec):
     _loss(rows, key, 0.0)
     line_plot(study_dir / "fig10_capacity_vs_delamination.png", _series(rows, key), "passivated fraction",
               "capacity [mAh/g]", "Seed 002 Fig. 10")
-    rows.sort(key=lambda r: (r[C], r[key]))
-    cols = [("C-rate", C, "g"), ("passivated", key, "g"), ("Q [mAh/g]", CAP, ".1f"),
+    extra = [(k.rsplit(".", 1)[-1], k, "g") for k in _others(rows, C, REALIZATION, key)]
+    rows.sort(key=lambda r: (r[C], *(r.get(k) for _, k, _ in extra), r[key]))
+    cols = [("C-rate", C, "g"), *extra, ("passivated", key, "g"), ("Q [mAh/g]", CAP, ".1f"),
             ("loss vs 0 % [%]", "loss_percent", "+.1f"), ("U_end [V]", "final_voltage_V", ".3f")]
     _write(study_dir, "delamination", rows, cols,
            ["## Seed 002 particle delamination", "Paper: 75 % passivated ≈ 17 % less capacity at 0.5C."])
