@@ -80,24 +80,12 @@ def electrodes(study_dir: Path, rows, spec):
 
 
 def _snap_plot(paths, out, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    series = {}
     for p in paths:
         with open(p) as fh:
             prof = list(csv.DictReader(fh))
-        ax.plot([float(q["x_um"]) for q in prof], [float(q["utilization"]) for q in prof], label=p.stem[8:])
-    ax.set_xlabel("x from separator [µm]")
-    ax.set_ylabel("CAM utilization")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
+        series[p.stem[8:]] = ([float(q["x_um"]) for q in prof], [float(q["utilization"]) for q in prof], None)
+    line_plot(out, series, "x from separator [µm]", "CAM utilization", title)
 
 
 def cc_contact(study_dir: Path, rows, spec):
