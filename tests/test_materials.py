@@ -142,27 +142,18 @@ def test_ufl_expression_equals_numpy(f):
     assert np.allclose(vals, f(centres), rtol=1e-12, atol=1e-14)
 
 
-def test_sigma_factor_scales_the_set_and_the_override():
+@pytest.mark.parametrize("prop, override, value, si", [("sigma", "cam_sigma_S_cm", 0.02, 100.0),
+                                                        ("diffusivity", "cam_diffusivity_cm2_s", 2e-11, 1e-4)])
+def test_cam_factor_scales_the_set_and_the_override(prop, override, value, si):
+    """cam_<prop>_factor multiplies the set's function of x and an override alike (SI inside)."""
     from fem_assb.config.scenario import MaterialsConfig
     from fem_assb.materials.library import resolve
 
-    base = material_set("nmc622_bli3ps4_li").cam.sigma
+    factor = f"cam_{prop}_factor"
+    base = getattr(material_set("nmc622_bli3ps4_li").cam, prop)
     x = np.linspace(0.4, 1.0, 7)
-    s01 = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_sigma_factor=0.1)).cam.sigma
-    assert np.allclose([s01(v) for v in x], [0.1 * base(v) for v in x], rtol=1e-12)
-    both = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_sigma_S_cm=0.02, cam_sigma_factor=0.5)).cam.sigma
-    assert both(0.7) == pytest.approx(0.01 * 100.0)  # 0.01 S/cm in S/m
-
-
-def test_diffusivity_factor_scales_the_set_and_the_override():
-    from fem_assb.config.scenario import MaterialsConfig
-    from fem_assb.materials.library import resolve
-
-    base = material_set("nmc622_bli3ps4_li").cam.diffusivity
-    x = np.linspace(0.4, 1.0, 7)
-    d10 = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_diffusivity_factor=10.0)).cam.diffusivity
-    assert np.allclose([d10(v) for v in x], [10.0 * base(v) for v in x], rtol=1e-12)
-    both = resolve(MaterialsConfig(set="nmc622_bli3ps4_li", cam_diffusivity_cm2_s=2e-11,
-                                   cam_diffusivity_factor=0.5)).cam.diffusivity
-    assert both(0.7) == pytest.approx(1e-11 * 1e-4)  # 1e-11 cm²/s in m²/s
+    scaled = getattr(resolve(MaterialsConfig(set="nmc622_bli3ps4_li", **{factor: 10.0})).cam, prop)
+    assert np.allclose([scaled(v) for v in x], [10.0 * base(v) for v in x], rtol=1e-12)
+    both = getattr(resolve(MaterialsConfig(set="nmc622_bli3ps4_li", **{override: value, factor: 0.5})).cam, prop)
+    assert both(0.7) == pytest.approx(0.5 * value * si)
 

@@ -182,3 +182,19 @@ def test_contact_report_pairs_losses_within_realizations(tmp_path):
     # mean over the two realizations: 112.95 ± 5.73 mAh/g, loss 1.75 ± 1.06 % against 50 %
     assert re.search(r"\| 0\.1 \| 2 \| 0\.105 \| 112\.95 \| 5\.73 \| \+1\.75 \| 1\.06 \|", md), md
     assert "loss vs 50% [%]" in md
+
+
+def test_contact_report_takes_losses_within_a_probe_factor(tmp_path):
+    """A further varied parameter (a σ factor) gets its own reference and column: the loss of a
+    detached contact is taken against the intact electrode with the same factor."""
+    from scenarios.seed002.report import cc_contact
+
+    q = {(1.0, 0.0): 100.0, (1.0, 0.55): 99.0, (0.1, 0.0): 70.0, (0.1, 0.55): 63.0}  # mAh/g
+    rows = [{"case": f"c{i}", "param.steps.1.c_rate": 0.5, "param.materials.cam_sigma_factor": f,
+             "param.structure.cc_delamination_fraction": d, "structure.cc_contact_ratio": 0.4 * (1 - d),
+             "capacity_mAh_g": cap} for i, ((f, d), cap) in enumerate(q.items())]
+    cc_contact(tmp_path, rows, None)
+    loss = {(float(r["param.materials.cam_sigma_factor"]), float(r["param.structure.cc_delamination_fraction"])):
+            float(r["loss_percent"]) for r in csv.DictReader((tmp_path / "cc_contact.csv").open())}
+    assert loss == pytest.approx({(1.0, 0.0): 0.0, (1.0, 0.55): 1.0, (0.1, 0.0): 0.0, (0.1, 0.55): 10.0})
+    assert "| cam_sigma_factor |" in (tmp_path / "report.md").read_text()

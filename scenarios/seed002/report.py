@@ -23,6 +23,11 @@ def _others(rows, *keys):
     return sorted({k for r in rows for k in r if k.startswith("param.")} - set(keys))
 
 
+def _other_cols(rows, lever):
+    """Table columns for the varied parameters besides C-rate, realization and `lever`."""
+    return [(k.rsplit(".", 1)[-1], k, "g") for k in _others(rows, C, REALIZATION, lever)]
+
+
 def _series(rows, key, spread=False, lever=None):
     """Capacity vs `key`, one line per C-rate and per value of any other varied parameter than the
     `lever` behind `key`; with `spread`, rows are aggregate() means and carry the realizations'
@@ -120,7 +125,7 @@ def cc_contact(study_dir: Path, rows, spec):
     _face_maps(study_dir, low, study_dir / "fig9_collector_face.png", f"Seed 002 Fig. 9: collector face, {low[0][C]:g}C")
     lever = "detached" if target == detach else "target"
     loss = "loss vs intact [%]" if target == detach else f"loss vs {ref:.0%} [%]"
-    extra = [(k.rsplit(".", 1)[-1], k, "g") for k in _others(rows, C, REALIZATION, target)]
+    extra = _other_cols(rows, target)
     rows.sort(key=lambda r: (r[C], *(r.get(k) for _, k, _ in extra), sign * r[target], r.get(REALIZATION, 0)))
     cols = [("C-rate", C, "g"), *extra, (lever, target, "g"), *([("realization", REALIZATION, "d")] if many else []),
             ("A_C/A_CC", key, ".3f"), ("σ_eff/σ CAM", "conductivity.sigma_eff_rel", ".4f"), ("Q [mAh/g]", CAP, ".1f"),
@@ -183,7 +188,7 @@ def delamination(study_dir: Path, rows, spec):
     _loss(rows, key, 0.0)
     line_plot(study_dir / "fig10_capacity_vs_delamination.png", _series(rows, key), "passivated fraction",
               "capacity [mAh/g]", "Seed 002 Fig. 10")
-    extra = [(k.rsplit(".", 1)[-1], k, "g") for k in _others(rows, C, REALIZATION, key)]
+    extra = _other_cols(rows, key)
     rows.sort(key=lambda r: (r[C], *(r.get(k) for _, k, _ in extra), r[key]))
     cols = [("C-rate", C, "g"), *extra, ("passivated", key, "g"), ("Q [mAh/g]", CAP, ".1f"),
             ("loss vs 0 % [%]", "loss_percent", "+.1f"), ("U_end [V]", "final_voltage_V", ".3f")]
