@@ -142,12 +142,16 @@ def test_fv_matches_independent_reference_on_packings(seed):
     assert r.sigma_eff * 100 == pytest.approx(ref, rel=1e-6)  # far inside the required 1 %
 
 
-def test_fem_connects_through_edges_fv_does_not():
+@pytest.mark.parametrize("touch", ["edge", "corner"])
+def test_diagonal_chain_conducts_only_with_node_connectivity(touch):
+    """Voxels meeting only along an edge (or at a corner) exchange no current on the default
+    face-connected mesh, as in FV; the plain nodal grid joins them."""
     lab = np.full((4, 3, 3), Phase.CAM, np.uint8)
     for i in range(4):
-        lab[i, i % 2, i % 2] = Phase.SE  # a staircase of voxels touching along edges
+        lab[i, i % 2, (i % 2) * (touch == "corner")] = Phase.SE
     assert solve_fv(lab, 1.0, SE_ONLY).sigma_eff == 0.0
-    assert solve_fem_voxels(lab, 1.0, SE_ONLY).sigma_eff > 0.0
+    assert solve_fem_voxels(lab, 1.0, SE_ONLY).sigma_eff == 0.0
+    assert solve_fem_voxels(lab, 1.0, SE_ONLY, connectivity="node").sigma_eff > 0.0
 
 
 def test_contact_resistance_in_series():

@@ -44,6 +44,8 @@ def test_valid_scenario_loads(tmp_path):
     (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\ncam_diffusivity_factor = 0'),
      "[materials] cam_diffusivity_factor", "accepted 0 < cam_diffusivity_factor"),
     (GOOD + "\n[materials.x\n", "s.toml: is not valid TOML", ""),
+    (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_lipf6_li"'), "[materials] set",
+     "t+ = 0.25): only single-ion solid electrolytes (t+ = 1) are modelled so far; accepted nmc811_li6ps5cl_li"),
 ])
 def test_check_rejects_bad_input_with_one_line(tmp_path, cli, text, key, accepted):
     r = cli("check", write(tmp_path, text))

@@ -21,8 +21,12 @@ def register(sub):
     p.add_argument("--dtype", default="uint8", help="dtype of a .raw image")
     p.add_argument("--discretization", choices=("fv", "fem"), default="fv",
                    help="fv (default): face-based two-point flux, voxels conduct through shared faces only, "
-                        "as in GeoDict/TauFactor/BEST; fem: Q1/P1 nodal elements (voxels touching at an edge "
-                        "or corner conduct too; required for tetrahedral meshes)")
+                        "as in GeoDict/TauFactor/BEST; fem: Q1/P1 nodal elements (on images a face-connected "
+                        "hexahedral mesh, see --connectivity; required for tetrahedral meshes)")
+    p.add_argument("--connectivity", choices=("face", "node"), default="face",
+                   help="fem on images: face (default) — voxels conduct through shared faces only, like fv; "
+                        "node — voxels touching only along an edge or at a corner conduct too (plain nodal "
+                        "grid, for comparisons)")
     p.add_argument("--sigma", help="phase conductivities in S/cm, e.g. SE=0.7e-3,CAM=1e-7,binder=0,void=0 "
                                    "(default SE=1: relative results)")
     p.add_argument("--material", help="take SE from this electrolyte and CAM = 1e-4 × SE (seed 000), e.g. lgps")
@@ -103,7 +107,7 @@ def run(args):
 
         labels, h = load_image(args, args.input)
         r = solve_image(labels, h, sigma, args.discretization, args.voltage, args.axis, contact, args.rtol,
-                        cc_delaminated=collector_mask(args.input, labels.shape))
+                        cc_delaminated=collector_mask(args.input, labels.shape), connectivity=args.connectivity)
     d = r.to_dict()
     from fem_assb.parallel import peak_memory_mb
 

@@ -105,6 +105,11 @@ class StructureConfig:
 class MeshConfig:
     kind: str = opt("voxel", choices=("voxel", "gmsh"),
                     help="voxel → hexahedra (any image); gmsh → tetrahedra (sphere packings)")
+    connectivity: str = opt("face", choices=("face", "node"),
+                            help="voxel meshes: which voxels of one phase exchange current and Li — 'face': only "
+                                 "voxels sharing a face, as in the FV solver and the papers' tools; 'node': also "
+                                 "voxels touching only along an edge or at a corner (nodal elements on a plain grid, "
+                                 "the default before 2026-12; for comparisons)")
     coarsen: int = opt(1, lo=1, help="voxels per hex cell edge (1 = one cell per voxel; each block becomes one "
                                      "phase, every phase keeping its volume; in x the image is filled up with SE layers at the "
                                      "separator side, in y and z a remainder is cut at the far end; both are logged)")
@@ -155,7 +160,11 @@ class MaterialsConfig:
     def check(self, where: Where):
         from fem_assb.materials.library import resolve
 
-        resolve(self, where)
+        el = resolve(self, where).electrolyte
+        if el.transference < 1.0:
+            where.fail("set", f"= '{self.set}' has a liquid electrolyte ({el.name}, t+ = {el.transference:g}): "
+                              "only single-ion solid electrolytes (t+ = 1) are modelled so far; accepted "
+                              + ", ".join(n for n, s in MATERIAL_SETS.items() if s.electrolyte.transference >= 1.0))
 
 
 @dataclass

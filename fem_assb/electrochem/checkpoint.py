@@ -1,9 +1,11 @@
-"""Checkpoints independent of the parallel partition: every field is stored as (dof
-coordinates, values) gathered on rank 0, and read back by nearest-coordinate lookup, so a run
-can resume on any number of ranks. The stepper state is stored alongside as JSON. Both files
-are written atomically; the checkpoint of step N replaces that of the previous checkpoint.
-State that is not a finite-element function (the surface layers of the interface pairs) is
-stored the same way as `PointData`: values at points, filled in place on loading."""
+"""Checkpoints independent of the parallel partition: every field is stored as (dof keys,
+values) gathered on rank 0, and read back by nearest-key lookup, so a run can resume on any
+number of ranks. A dof's key is its coordinates and the lowest midpoint of the cells around it
+(`dof_keys`): the vertex copies of a face-connected mesh share coordinates but not cells. The
+stepper state is stored alongside as JSON. Both files are written atomically; the checkpoint of
+step N replaces that of the previous checkpoint. State that is not a finite-element function
+(the surface layers of the interface pairs) is stored the same way as `PointData`: values at
+keys, filled in place on loading."""
 from __future__ import annotations
 
 import io
@@ -18,24 +20,44 @@ from fem_assb.io.atomic import atomic_write_bytes, atomic_write_json
 
 @dataclass
 class PointData:
-    """Values (n, ...) at points (n, 3) of this rank; points on several ranks carry equal values."""
+    """Values (n, ...) at keys (n, k) of this rank (e.g. `dof_keys` rows); keys on several
+    ranks carry equal values."""
 
     points: np.ndarray
     values: np.ndarray
+
+
+def dof_keys(V) -> np.ndarray:
+    """(n, 6) per dof (owned and ghost) of a scalar space: its coordinates and the
+    lexicographically lowest midpoint of the cells that hold it (m)."""
+    import dolfinx.mesh
+
+    mesh = V.mesh
+    tdim = mesh.topology.dim
+    n_cells = mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts
+    dofs = V.dofmap.list[:n_cells]
+    mid = dolfinx.mesh.compute_midpoints(mesh, tdim, np.arange(n_cells, dtype=np.int32))
+    d = dofs.ravel()
+    m = np.repeat(mid, dofs.shape[1], axis=0)
+    order = np.lexsort((m[:, 2], m[:, 1], m[:, 0], d))
+    first = order[np.r_[True, d[order][1:] != d[order][:-1]]]
+    lowest = np.zeros((V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts, 3))
+    lowest[d[first]] = m[first]
+    return np.hstack([V.tabulate_dof_coordinates(), lowest])
 
 
 def _owned(f):
     if isinstance(f, PointData):
         return f.points, f.values
     n = f.function_space.dofmap.index_map.size_local
-    return f.function_space.tabulate_dof_coordinates()[:n], f.x.array[:n]
+    return dof_keys(f.function_space)[:n], f.x.array[:n]
 
 
 def _targets(f):
-    """Where loaded values go: (points, array to fill)."""
+    """Where loaded values go: (keys, array to fill)."""
     if isinstance(f, PointData):
         return f.points, f.values
-    return f.function_space.tabulate_dof_coordinates(), f.x.array
+    return dof_keys(f.function_space), f.x.array
 
 
 def save(folder: Path, functions: dict, state: dict, comm) -> None:

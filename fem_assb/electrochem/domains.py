@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fem_assb.mesh.tagged import TaggedMesh, _facet_areas
+from fem_assb.mesh.tagging import twin_facets
 from fem_assb.phases import ELECTRON_CONDUCTORS, ION_CONDUCTORS, Facet
 
 #: vertex (nodal, lumped) quadrature for the Li mass and the boundary terms
@@ -96,6 +97,29 @@ def _detached(tm: TaggedMesh) -> np.ndarray:
     return np.concatenate(tm.comm.allgather(mid))
 
 
+def _matched_vertices(mesh, facets: np.ndarray, twins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (n, nv) of `facets` and of their coincident `twins`, column k of both at the
+    same point (the two sides of a split share coordinates, not vertices)."""
+    nv = 3 if mesh.topology.cell_name() == "tetrahedron" else 4
+    mesh.topology.create_connectivity(2, 0)
+    f2v = mesh.topology.connectivity(2, 0).array.reshape(-1, nv)
+    a, b = f2v[facets], f2v[twins]
+    key = _vertex_coordinates(mesh) @ np.array([1.0, np.pi, np.e])  # distinct for the vertices of a facet
+    a = np.take_along_axis(a, np.argsort(key[a], axis=1), 1)
+    b = np.take_along_axis(b, np.argsort(key[b], axis=1), 1)
+    return a.astype(np.int32), b.astype(np.int32)
+
+
+def _vertex_coordinates(mesh) -> np.ndarray:
+    """Coordinates (m) of every local vertex."""
+    import dolfinx.mesh
+
+    n_v = mesh.topology.index_map(0).size_local + mesh.topology.index_map(0).num_ghosts
+    mesh.topology.create_connectivity(0, mesh.topology.dim)
+    nodes = dolfinx.mesh.entities_to_geometry(mesh, 0, np.arange(n_v, dtype=np.int32), False)
+    return mesh.geometry.x[nodes.ravel()]
+
+
 def build_domains(tm: TaggedMesh) -> Domains:
     import ufl
     from mpi4py import MPI
@@ -116,14 +140,15 @@ def build_domains(tm: TaggedMesh) -> Domains:
     to_se[se_vmap] = np.arange(se_vmap.size, dtype=np.int32)
     to_cam[cam_vmap] = np.arange(cam_vmap.size, dtype=np.int32)
     facets = tm.facet_tags.find(int(Facet.INTERFACE)).astype(np.int32)
-    mesh.topology.create_connectivity(2, 0)
-    f2v = mesh.topology.connectivity(2, 0)
-    nv = 3 if mesh.topology.cell_name() == "tetrahedron" else 4
-    verts = np.array([f2v.links(f) for f in facets], dtype=np.int32).reshape(-1, nv)
+    twin = twin_facets(mesh)[facets]
+    cam_side = np.where(twin >= 0, twin, facets)  # a twin facet on face-connected meshes, else itself
+    se_verts, cam_verts = _matched_vertices(mesh, facets, cam_side)
+    nv = se_verts.shape[1]
     area = _facet_areas(mesh, facets) if facets.size else np.zeros(0)
-    pv, inv = np.unique(verts.ravel(), return_inverse=True)
-    weight = np.bincount(inv, weights=np.repeat(area / nv, nv), minlength=pv.size)
-    assert np.all(to_se[pv] >= 0) and np.all(to_cam[pv] >= 0), "interface vertex missing from a submesh"
+    pairs, inv = np.unique(np.stack([se_verts.ravel(), cam_verts.ravel()], 1), axis=0, return_inverse=True)
+    weight = np.bincount(inv.ravel(), weights=np.repeat(area / nv, nv), minlength=len(pairs))
+    pair_se, pair_cam = to_se[pairs[:, 0]], to_cam[pairs[:, 1]]
+    assert np.all(pair_se >= 0) and np.all(pair_cam >= 0), "interface vertex missing from a submesh"
 
     x_max = comm.allreduce(mesh.geometry.x[:, 0].max() if mesh.geometry.x.size else -np.inf, op=MPI.MAX)
     tol = 1e-3 * tm.info.get("voxel_um", 1.0) * 1e-6
@@ -132,7 +157,7 @@ def build_domains(tm: TaggedMesh) -> Domains:
     dx_cam_lumped = ufl.Measure("dx", domain=cam_mesh, metadata=LUMPED)
     doms = Domains(tm, se_mesh, cam_mesh, se_to_parent, cam_to_parent, dx_se, dx_cam, dx_cam_lumped,
                    _boundary_measure(se_mesh, 0.0, tol), _boundary_measure(cam_mesh, x_max, tol, _detached(tm)),
-                   to_se[pv], to_cam[pv], weight, tm.info["area_um2"] * 1e-12, tm.facet_area(Facet.CAM_CC),
+                   pair_se, pair_cam, weight, tm.info["area_um2"] * 1e-12, tm.facet_area(Facet.CAM_CC),
                    tm.facet_area(Facet.ANODE), comm.allreduce(float(area.sum())), 0.0)
     import dolfinx.fem
 

@@ -89,7 +89,10 @@ class Newton:
         first = np.cumsum([0] + [mp.size_local * bs for mp, bs in self.maps])  # owned rows of each field
         self.star_rows = np.asarray(first[1] + col.dofs, PETSc.IntType)  # local (owned) row numbers
         self.cc_row = int(first[3]) if col.kind == "equipotential" and col.owns_phi else -1
-        extra_diag, extra_off = np.full(n_loc, 3), np.full(n_loc, 3)  # interface node pairs
+        # interface node pairs: ≤ 3 more columns per pair a row's dof belongs to (a vertex copy
+        # of a face-connected mesh may face several copies on the other side)
+        per_row = np.rint(self._pair_counts()).astype(np.int64)
+        extra_diag, extra_off = 3 * per_row, 3 * per_row
         if col.kind == "equipotential":
             self.cc_global = model.doms.comm.bcast(start + self.cc_row if col.owns_phi else None, root=col.owner)
             (extra_diag if col.owns_phi else extra_off)[self.star_rows] += 1
@@ -103,6 +106,18 @@ class Newton:
         self.n_dofs = n_global
         self.pc_builds = 0
         self._make_ksp()
+
+    def _pair_counts(self) -> np.ndarray:
+        """Per owned row of the block system: the number of interface pairs (of all ranks) its
+        dof belongs to."""
+        ones = np.ones(self.model.pair_w.size)
+        with self.b.localForm() as loc:
+            loc.set(0.0)
+        self._add_pair_rows(np.stack([ones, ones, ones], axis=1), weights=ones)
+        counts = self.b.array.copy()
+        with self.b.localForm() as loc:
+            loc.set(0.0)
+        return counts
 
     def _make_ksp(self):
         """A fresh Krylov solver and preconditioner (also after a failed factorisation, which
@@ -207,16 +222,18 @@ class Newton:
             del owned  # hands the array back to PETSc before the norm
         return float(np.sqrt(self.b.norm() ** 2 + m.doms.comm.allreduce(layer_sq)))
 
-    def _add_pair_rows(self, rows: np.ndarray) -> None:
-        """self.b += the per-area pair rows (P, 3: φ_e, φ_s, x equations) × pair weights."""
+    def _add_pair_rows(self, rows: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """self.b += the per-area pair rows (P, 3: φ_e, φ_s, x equations) × pair weights
+        (default the interface areas)."""
         from petsc4py import PETSc
 
         m = self.model
+        w = m.pair_w if weights is None else weights
         parts = self._cpp.la.petsc.get_local_vectors(self.bI, self.maps)
         for p in parts:
             p[:] = 0.0
         for k, idx in enumerate((m.pair_e, m.pair_s, m.pair_c)):
-            np.add.at(parts[k], idx, m.pair_w * rows[:, k])
+            np.add.at(parts[k], idx, w * rows[:, k])
         self._cpp.la.petsc.scatter_local_vectors(self.bI, parts, self.maps)
         self.bI.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         self.b.axpy(1.0, self.bI)

@@ -107,8 +107,11 @@ class Simulation:
         self.newton = Newton(self.model, sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
         st = self.structure
         cam = self.mats.cam
-        vol_cam = self.doms.volume_cam
-        vol_se = self.tm.measure_volume(*[p for p in ION_CONDUCTORS if p != Phase.SEPARATOR])
+        # what the mesh leaves out as inert (mesh/build.py) still counts: mass that carries no current
+        inert = self.tm.info.get("inert", {})
+        vol_cam = self.doms.volume_cam + inert.get("cam_volume_um3", 0.0) * 1e-18
+        vol_se = self.tm.measure_volume(*[p for p in ION_CONDUCTORS if p != Phase.SEPARATOR]) \
+            + inert.get("se_volume_um3", 0.0) * 1e-18
         cap_theo = (cam.c_max - cam.c0) * F * vol_cam / self.doms.area_geometric / 3.6 / 1e4
         self.info = {
             "area_m2": self.doms.area_geometric, "volume_cam_m3": vol_cam, "volume_se_m3": vol_se,
@@ -178,7 +181,8 @@ class Simulation:
         if m.collector.phi is not None:
             fields["phi_cc"] = m.collector.phi
         if m.layer:
-            fields["surface_layer"] = checkpoint.PointData(m.V_c.tabulate_dof_coordinates()[m.pair_c], m.layer.y)
+            keys = np.hstack([checkpoint.dof_keys(m.V_e)[m.pair_e], checkpoint.dof_keys(m.V_c)[m.pair_c]])
+            fields["surface_layer"] = checkpoint.PointData(keys, m.layer.y)
         return fields
 
     def run(self) -> dict:
@@ -340,7 +344,7 @@ class Simulation:
         self._last_its = res.iterations
         s["dV"] = V - s["voltage"]
         s["voltage"] = V
-        util = (m.lithium() - s["li0"]) / ((self.mats.cam.c_max - self.mats.cam.c0) * self.doms.volume_cam)
+        util = (m.lithium() - s["li0"]) / ((self.mats.cam.c_max - self.mats.cam.c0) * self.info["volume_cam_m3"])
         s["rows"].append({
             "step": s["step"], "protocol_step": s["protocol_step"] + 1, "kind": step.kind, "t_s": s["t"],
             "current_mA_cm2": step.current / MA_CM2, "voltage_V": V,

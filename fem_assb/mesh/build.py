@@ -29,7 +29,7 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
 
     from fem_assb.mesh.voxel import build_hex_mesh
     from fem_assb.microstructure.coarsen import coarsen, x_padding
-    from fem_assb.microstructure.modify import coarsen_collector_mask, drop_collector_fragments
+    from fem_assb.microstructure.modify import coarsen_collector_mask, drop_collector_fragments, inert_clusters
     from fem_assb.phases import Phase
 
     comm = comm or MPI.COMM_WORLD
@@ -41,23 +41,32 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
             f"{pad} SE voxel layer(s) added at the separator side (x = 0), {ny % k} voxel(s) cut at "
             f"y = end, {nz % k} at z = end", c=comm)
     labels = coarsen(structure.labels, k)
+    lost = structure.cc_delaminated
+    if lost is not None and k > 1:
+        lost = coarsen_collector_mask(lost, structure.labels[-1] == Phase.CAM, k)
     found = None
     if comm.rank == 0:  # labelling clusters needs the whole image: once, and only the result is sent
         fixed, dropped = drop_collector_fragments(labels, fragment_share)
-        found = dropped, np.flatnonzero(fixed != labels)
-    dropped, where = comm.bcast(found, root=0)
-    if len(where):
+        dead, inert = inert_clusters(fixed, mesh_cfg.connectivity, lost)
+        found = dropped, np.flatnonzero(fixed != labels), np.flatnonzero(dead), inert
+    dropped, where, dead, inert = comm.bcast(found, root=0)
+    if len(where) or len(dead):
         labels = np.array(labels)
         labels.flat[where] = Phase.SE
+        labels.flat[dead] = Phase.VOID
     if dropped["clusters"]:
         log(f"mesh: {dropped['clusters']} CAM fragment(s) at the collector ({dropped['voxels']} voxels, "
             f"{100 * dropped['cam_fraction']:.3f} % of the CAM) turned into SE (mesh.collector_fragment_share)",
             c=comm)
-    lost = structure.cc_delaminated
-    if lost is not None and k > 1:
-        lost = coarsen_collector_mask(lost, structure.labels[-1] == Phase.CAM, k)
+    if inert["se_voxels"] or inert["cam_voxels"]:
+        log(f"mesh: left out, as they carry no current: {inert['se_voxels']} SE voxel(s) in {inert['se_clusters']} "
+            f"cluster(s) not connected to the separator and {inert['cam_voxels']} CAM voxel(s) in "
+            f"{inert['cam_clusters']} cluster(s) not connected to the collector ({mesh_cfg.connectivity} connectivity)",
+            c=comm)
     tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
-                        mesh_cfg.separator_growth, phases, comm, lost)
+                        mesh_cfg.separator_growth, phases, comm, lost, mesh_cfg.connectivity)
+    cell = (structure.voxel_um * k) ** 3
+    tm.info["inert"] = {**inert, "cam_volume_um3": inert["cam_voxels"] * cell, "se_volume_um3": inert["se_voxels"] * cell}
     tm.info["coarsen"] = mesh_cfg.coarsen
     tm.info["se_padding_voxels"] = pad
     tm.info["collector_fragments"] = dropped

@@ -1,13 +1,52 @@
 """Facet tags from cell phases: CAM|SE interfaces (active or passivated), CAM on the current
 collector (x = L; in contact, or detached where a collector mask says so), SE on the Li anode
-(x = 0), other outer faces. Works on any tagged mesh
-(hex or tet) and in parallel: only owned facets are tagged, each from its (one or two,
-ghosts included) neighbouring cells."""
+(x = 0), other outer faces. Works on any tagged mesh (hex or tet, node- or face-connected,
+mesh/voxel.py) and in parallel: only owned facets are tagged, each from its (one or two,
+ghosts included) neighbouring cells.
+
+On a face-connected voxel mesh the SE and the CAM cells share no vertices, so a CAM|SE
+interface is a pair of coincident "twin" facets, one on each side; the SE-side facet carries
+the interface tag. Twins are found geometrically among facets with one local cell.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from fem_assb.phases import ELECTRON_CONDUCTORS, ION_CONDUCTORS, Facet, Phase
+
+
+def facet_cells(mesh) -> tuple[np.ndarray, np.ndarray]:
+    """(first, second) local cell of every local facet (second = −1 for one cell)."""
+    tdim = mesh.topology.dim
+    mesh.topology.create_entities(tdim - 1)
+    mesh.topology.create_connectivity(tdim - 1, tdim)
+    f2c = mesh.topology.connectivity(tdim - 1, tdim)
+    offsets, links = f2c.offsets, f2c.array
+    n_adj = np.diff(offsets)
+    first = links[offsets[:-1]]
+    second = np.where(n_adj == 2, links[np.minimum(offsets[:-1] + 1, links.size - 1)], -1)
+    return first, second
+
+
+def twin_facets(mesh) -> np.ndarray:
+    """For every local facet, the other local facet at the same place (the other side of a
+    split, mesh/voxel.py), or −1. Conforming meshes have none."""
+    import dolfinx.mesh
+    from scipy.spatial import cKDTree
+
+    tdim = mesh.topology.dim
+    first, second = facet_cells(mesh)
+    twin = np.full(first.size, -1, np.int32)
+    lone = np.flatnonzero(second < 0).astype(np.int32)
+    if lone.size < 2:
+        return twin
+    mid = dolfinx.mesh.compute_midpoints(mesh, tdim - 1, lone)
+    x = mesh.geometry.x
+    scale = np.ptp(x, axis=0).max() if x.size else 1.0
+    pairs = cKDTree(mid).query_pairs(1e-9 * scale, output_type="ndarray")
+    twin[lone[pairs[:, 0]]] = lone[pairs[:, 1]]
+    twin[lone[pairs[:, 1]]] = lone[pairs[:, 0]]
+    return twin
 
 
 def tag_facets(mesh, cell_phase: np.ndarray, x_min: float, x_max: float, tol: float,
@@ -18,21 +57,20 @@ def tag_facets(mesh, cell_phase: np.ndarray, x_min: float, x_max: float, tol: fl
     import dolfinx.mesh
 
     tdim = mesh.topology.dim
-    mesh.topology.create_entities(tdim - 1)
-    mesh.topology.create_connectivity(tdim - 1, tdim)
-    f2c = mesh.topology.connectivity(tdim - 1, tdim)
+    cell_of, second = facet_cells(mesh)
+    twin = twin_facets(mesh)
     n_owned = mesh.topology.index_map(tdim - 1).size_local
-    offsets, links = f2c.offsets[: n_owned + 1], f2c.array
-    n_adj = np.diff(offsets)
-    first = links[offsets[:-1]]
-    second = np.where(n_adj == 2, links[np.minimum(offsets[:-1] + 1, links.size - 1)], -1)
+    # the cell across: the second cell of a shared facet, or the cell of the twin facet
+    across = np.where(second >= 0, second, np.where(twin >= 0, cell_of[np.maximum(twin, 0)], -1))[:n_owned]
+    first, second, twin = cell_of[:n_owned], second[:n_owned], twin[:n_owned]
     p1 = cell_phase[first]
-    p2 = np.where(second >= 0, cell_phase[np.maximum(second, 0)], -1)
+    p2 = np.where(across >= 0, cell_phase[np.maximum(across, 0)], -1)
 
     ion = np.isin(p1, ION_CONDUCTORS), np.isin(p2, ION_CONDUCTORS)
     ele = np.isin(p1, ELECTRON_CONDUCTORS), np.isin(p2, ELECTRON_CONDUCTORS)
     passive = (p1 == Phase.SE_PASSIVE) | (p2 == Phase.SE_PASSIVE)
-    interface = (n_adj == 2) & ((ion[0] & ele[1]) | (ele[0] & ion[1]))
+    # a shared facet either way round; of a twin pair only the SE side
+    interface = np.where(second >= 0, (ion[0] & ele[1]) | (ele[0] & ion[1]), (twin >= 0) & ion[0] & ele[1])
 
     values = np.zeros(n_owned, np.int32)
     values[interface & ~passive] = Facet.INTERFACE
@@ -41,6 +79,7 @@ def tag_facets(mesh, cell_phase: np.ndarray, x_min: float, x_max: float, tol: fl
     exterior = np.zeros(n_owned, bool)
     ext = dolfinx.mesh.exterior_facet_indices(mesh.topology)
     exterior[ext[ext < n_owned]] = True
+    exterior &= twin < 0
     facets = np.flatnonzero(exterior)
     mid = dolfinx.mesh.compute_midpoints(mesh, tdim - 1, facets.astype(np.int32))
     at0, atL = np.abs(mid[:, 0] - x_min) < tol, np.abs(mid[:, 0] - x_max) < tol

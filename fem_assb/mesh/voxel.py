@@ -9,6 +9,35 @@ The separator is meshed as a graded stack of full-area hexahedral layers in fron
 composite (x = 0 at the anode): the layer next to the composite is one voxel thick and
 layers grow by `growth` towards the anode, so a 425 µm separator costs a handful of layers.
 Cells of phases not in `phases` (voids, binder) are left out: they carry no unknowns.
+
+Connectivity. A voxel image is a network of cubes: current and Li pass between two voxels of
+one phase only through a shared face, as in the face-based FV solver, GeoDict and BEST. Nodal
+(Q1) elements on a plain hex grid also join voxels that touch only along an edge or at a
+corner, because those share vertices — on random packings that made the SE network of the
+seed-001 L70 layer 12× too conductive. With `connectivity = "face"` (the default) every grid
+vertex is split into one copy per face-connected group of the (up to 8) cells around it that
+belong to one *group* of phases; cells of different groups never share a vertex. Then:
+- within a group, Q1 fields are continuous exactly across shared faces, and voxels that meet
+  only at an edge or a corner are separate unless a face-connected path joins them around that
+  edge or corner (then they are one piece of material there anyway);
+- the ion-conducting phases (SE, separator, passivated SE) and the electron conductors (CAM,
+  carbon) are separate groups, so φ_e lives only on the SE network and φ_s, x only on the CAM
+  network; their CAM|SE interfaces are pairs of coincident "twin" facets (`tagging.twin_facets`),
+  coupled node by node through the Butler–Volmer rows (electrochem/domains.py);
+- for an effective conductivity all conducting phases form one group (`groups`), as the FV
+  solver couples any two conducting voxels through their shared face.
+This keeps the finite-element machinery (sub-grid surface layers, collector, impedance) as it
+is: the split is purely a different vertex numbering. A cell-centred two-point-flux scheme
+would give the same network but first-order fields and a second implementation of every
+operator. `connectivity = "node"` keeps one vertex per grid point, so all phases share vertices
+(the mesh before 2026-12), for comparisons.
+
+Parallel: the vertex copies of a node plane follow from the two cell layers around it, so each
+rank numbers its own planes (and the first plane of the next rank identically) without
+communication beyond an offset scan. The cells are partitioned and ghosted by DOLFINx's graph
+partitioner applied to the *unsplit* grid, so that both cells of every CAM|SE twin pair are
+present on a rank that owns either (ghost mode shared_facet), and a split mesh has the same
+partition as the node-connected one.
 """
 from __future__ import annotations
 
@@ -16,12 +45,16 @@ import numpy as np
 
 from fem_assb.mesh.tagged import TaggedMesh
 from fem_assb.mesh.tagging import tag_facets
-from fem_assb.phases import Phase
+from fem_assb.phases import ELECTRON_CONDUCTORS, ION_CONDUCTORS, Phase
+from fem_assb.units import UM
 
-UM = 1e-6
+CONNECTIVITIES = ("face", "node")
 
 # DOLFINx hexahedron vertex v = a + 2b + 4c sits at offset (a, b, c)
 _HEX_OFFSETS = np.array([[a, b, c] for c in (0, 1) for b in (0, 1) for a in (0, 1)])
+# the 12 face adjacencies among the 8 cells around a grid vertex (cell o = a + 2b + 4c at
+# offset (a, b, c) from the vertex's lower corner cell): cells differing in one offset bit
+_CUBE_EDGES = np.array([(o, o | bit) for bit in (1, 2, 4) for o in range(8) if not o & bit])
 
 
 def separator_layers(separator_um: float, h_um: float, growth: float) -> np.ndarray:
@@ -36,21 +69,86 @@ def separator_layers(separator_um: float, h_um: float, growth: float) -> np.ndar
     return w[::-1]
 
 
+def electrochemical_groups() -> dict:
+    """Phase → vertex group of the coupled model: ion conductors, electron conductors, and
+    every other phase on its own."""
+    groups = {p: 2 + int(p) for p in Phase}
+    groups.update({p: 0 for p in ION_CONDUCTORS})
+    groups.update({p: 1 for p in ELECTRON_CONDUCTORS})
+    return groups
+
+
+def _group_table(phases, groups: dict | None) -> np.ndarray:
+    """Group id per phase value (256 entries for uint8 images); −1 for phases without cells."""
+    groups = groups or electrochemical_groups()
+    table = np.full(256, -1, np.int64)
+    for p in phases:
+        table[int(p)] = groups[Phase(int(p))]
+    return table
+
+
+class _Planes:
+    """Vertex copies of the node planes, from the cell groups of the layers around them."""
+
+    def __init__(self, layer_groups, n_layers: int, ny: int, nz: int, connectivity: str):
+        self.layer_groups, self.n_layers = layer_groups, n_layers
+        self.ny, self.nz, self.face = ny, nz, connectivity == "face"
+
+    def cells_around(self, p: int) -> np.ndarray:
+        """(ny+1, nz+1, 8) groups (−1: no cell) of the cells around each vertex of plane p."""
+        g = np.full((2, self.ny + 2, self.nz + 2), -1, np.int64)
+        for a, layer in enumerate((p - 1, p)):
+            if 0 <= layer < self.n_layers:
+                g[a, 1:-1, 1:-1] = self.layer_groups(layer)
+        out = np.empty((self.ny + 1, self.nz + 1, 8), np.int64)
+        for o, (a, b, c) in enumerate(_HEX_OFFSETS):
+            out[..., o] = g[a, b:b + self.ny + 1, c:c + self.nz + 1]
+        return out
+
+    def copies(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """For plane p: `root` (nv, 8), the lowest cell of each vertex copy's group of cells,
+        and `local` (nv·8,), the copy number (within the plane) of each (vertex, root)."""
+        g = self.cells_around(p).reshape(-1, 8)
+        active = g >= 0
+        label = np.where(active, np.arange(8), 8)
+        if not self.face:  # every cell around a vertex shares it
+            label = np.where(active, label.min(axis=1, keepdims=True), 8)
+        joined = [active[:, u] & active[:, v] & (g[:, u] == g[:, v]) for u, v in _CUBE_EDGES]
+        changed = self.face
+        while changed:  # min-label propagation over the joined cube edges (≤ 7 sweeps)
+            changed = False
+            for (u, v), j in zip(_CUBE_EDGES, joined):
+                m = np.minimum(label[:, u], label[:, v])
+                upd = j & ((label[:, u] != m) | (label[:, v] != m))
+                if upd.any():
+                    label[upd, u] = label[upd, v] = m[upd]
+                    changed = True
+        is_root = active & (label == np.arange(8))
+        local = np.cumsum(is_root.ravel()) - 1
+        return label, local
+
+
 def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, growth: float = 1.5,
-                   phases=None, comm=None, cc_delaminated: np.ndarray | None = None) -> TaggedMesh:
+                   phases=None, comm=None, cc_delaminated: np.ndarray | None = None,
+                   connectivity: str = "face", groups: dict | None = None) -> TaggedMesh:
     """Tagged hexahedral mesh of a composite image plus a separator slab.
 
-    `labels` may be a memory map: each rank touches only its slab. Coordinates are in metres.
-    `cc_delaminated` (ny, nz) marks collector pixels whose CAM lost contact (tagging.py).
+    `labels` may be a memory map: each rank touches only its slab (and one layer either side).
+    Coordinates are in metres. `cc_delaminated` (ny, nz) marks collector pixels whose CAM lost
+    contact (tagging.py). `connectivity` and `groups` (phase → group id; default
+    `electrochemical_groups()`) decide which cells share vertices (module docstring).
     """
     import basix.ufl
     import dolfinx.mesh
     import ufl
     from mpi4py import MPI
 
+    if connectivity not in CONNECTIVITIES:
+        raise ValueError(f"connectivity {connectivity!r}: accepted {', '.join(CONNECTIVITIES)}")
     comm = comm or MPI.COMM_WORLD
     phases = np.asarray(phases if phases is not None else
                         [p for p in Phase if p not in (Phase.VOID, Phase.BINDER)], np.uint8)
+    table = _group_table(phases, groups)
     nx, ny, nz = labels.shape
     sep = separator_layers(separator_um, h_um, growth)
     ns = sep.size
@@ -59,32 +157,69 @@ def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, g
     # node planes 0..n_layers; rank r owns cell layers [l0, l1) and node planes [l0, l1) (+ last)
     bounds = np.linspace(0, n_layers, comm.size + 1).round().astype(int)
     l0, l1 = int(bounds[comm.rank]), int(bounds[comm.rank + 1])
+    last = comm.rank == comm.size - 1
     npl = (ny + 1) * (nz + 1)
 
-    cells = []
-    for layer in range(l0, l1):
-        if layer < ns:
-            active = np.ones((ny, nz), bool) if Phase.SEPARATOR in phases else np.zeros((ny, nz), bool)
-        else:
-            active = np.isin(np.asarray(labels[layer - ns]), phases)
-        j, k = np.nonzero(active)
-        base = layer * npl + j * (nz + 1) + k
-        off = _HEX_OFFSETS[:, 0] * npl + _HEX_OFFSETS[:, 1] * (nz + 1) + _HEX_OFFSETS[:, 2]
-        cells.append(base[:, None] + off[None, :])
-    cells = np.concatenate(cells) if cells else np.zeros((0, 8), np.int64)
+    cache = {}
 
-    p_hi = l1 + 1 if comm.rank == comm.size - 1 else l1
-    planes = np.arange(l0, p_hi)
+    def layer_groups(layer: int) -> np.ndarray:
+        if layer not in cache:
+            if layer < ns:
+                cache[layer] = np.full((ny, nz), table[int(Phase.SEPARATOR)], np.int64)
+            else:
+                cache[layer] = table[np.asarray(labels[layer - ns])]
+            for old in [k for k in cache if k < layer - 2]:
+                del cache[old]
+        return cache[layer]
+
+    planes = _Planes(layer_groups, n_layers, ny, nz, connectivity)
+    own_planes = list(range(l0, l1 + 1 if last else l1))
+    plane_info = {p: planes.copies(p) for p in own_planes}
+    counts = [int(np.count_nonzero(plane_info[p][0] == np.arange(8))) for p in own_planes]
+    start = comm.exscan(sum(counts)) if comm.size > 1 else 0
+    start = start or 0
+    plane_start = dict(zip(own_planes, start + np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)))
+    if not last:  # the next rank's first plane, numbered as it numbers it
+        plane_info[l1] = planes.copies(l1)
+        plane_start[l1] = start + sum(counts)
+
+    # node coordinates of the owned copies, in global-number order
     jj, kk = np.meshgrid(np.arange(ny + 1), np.arange(nz + 1), indexing="ij")
     yz = np.stack([jj.ravel() * h_um, kk.ravel() * h_um], 1)
-    x = np.empty((planes.size * npl, 3))
-    x[:, 0] = np.repeat(xs[planes], npl)
-    x[:, 1:] = np.tile(yz, (planes.size, 1))
-    x *= UM
+    x = []
+    for p in own_planes:
+        label = plane_info[p][0]
+        vertex = np.nonzero(label == np.arange(8))[0]  # vertex of each copy, in copy order
+        xp = np.empty((vertex.size, 3))
+        xp[:, 0] = xs[p]
+        xp[:, 1:] = yz[vertex]
+        x.append(xp)
+    x = (np.concatenate(x) if x else np.zeros((0, 3))) * UM
+
+    cells, grid_cells = [], []
+    off = _HEX_OFFSETS[:, 0] * npl + _HEX_OFFSETS[:, 1] * (nz + 1) + _HEX_OFFSETS[:, 2]
+    for layer in range(l0, l1):
+        j, k = np.nonzero(layer_groups(layer) >= 0)
+        vertex2d = j * (nz + 1) + k
+        grid_cells.append((layer * npl + vertex2d)[:, None] + off[None, :])
+        split = np.empty((j.size, 8), np.int64)
+        for v, (ax, by, cz) in enumerate(_HEX_OFFSETS):
+            label, local = plane_info[layer + ax]
+            node = vertex2d + by * (nz + 1) + cz
+            o = (1 - ax) + 2 * (1 - by) + 4 * (1 - cz)  # this cell's place around that vertex
+            split[:, v] = plane_start[layer + ax] + local[node * 8 + label[node, o]]
+        cells.append(split)
+    cells = np.concatenate(cells) if cells else np.zeros((0, 8), np.int64)
+    grid_cells = np.concatenate(grid_cells) if grid_cells else np.zeros((0, 8), np.int64)
 
     element = basix.ufl.element("Lagrange", "hexahedron", 1, shape=(3,))
-    partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
-    mesh = dolfinx.mesh.create_mesh(comm, cells.astype(np.int64), x, ufl.Mesh(element), partitioner)
+    graph = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
+
+    def partition(comm_, n_parts, cell_types, _cells):
+        """Partition and ghost by the unsplit grid (module docstring)."""
+        return graph(comm_, n_parts, cell_types, [grid_cells.ravel()])
+
+    mesh = dolfinx.mesh.create_mesh(comm, cells, x, ufl.Mesh(element), partition)
 
     # cell phases from the image at each cell's midpoint (ghost cells included)
     n_cells = mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts
@@ -104,5 +239,6 @@ def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, g
     ft = tag_facets(mesh, phase, 0.0, xs[-1] * UM, 0.25 * h_um * UM, cc_delaminated, h_um * UM)
     info = {"kind": "voxel", "voxel_um": h_um, "separator_um": float(separator_um),
             "separator_layers": int(ns), "length_um": float(xs[-1]), "composite_um": float(nx * h_um),
-            "area_um2": float(ny * nz * h_um * h_um), "shape": [int(nx), int(ny), int(nz)]}
+            "area_um2": float(ny * nz * h_um * h_um), "shape": [int(nx), int(ny), int(nz)],
+            "connectivity": connectivity}
     return TaggedMesh(mesh, ct, ft, info)

@@ -1,6 +1,6 @@
 """Design modifications of a composite image: channels, current-collector cropping,
 delamination (passivated CAM|SE interface) and collector delamination (CAM|collector contact
-lost), removal of collector fragments."""
+lost), removal of collector fragments, and the clusters that can carry no current."""
 from __future__ import annotations
 
 import numpy as np
@@ -168,3 +168,30 @@ def coarsen_collector_mask(mask: np.ndarray, contact: np.ndarray, k: int) -> np.
     blk = lambda a: a[:ny, :nz].reshape(ny // k, k, nz // k, k).sum(axis=(1, 3))  # noqa: E731
     lost, kept = blk(mask), blk(contact & ~mask)
     return (lost > 0) & (lost >= kept)
+
+
+def inert_clusters(labels: np.ndarray, connectivity: str = "face",
+                   cc_delaminated: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Voxels that can carry no current in a cell, and what they are.
+
+    Ion conductors not connected to x = 0 (the separator and the anode lie beyond it) exchange
+    no net ionic current, and electron conductors not connected to an intact collector contact
+    at x = L can take no net Li (no electron reaches them); `connectivity` is the mesh's (faces
+    only, or also edges and corners, mesh/voxel.py). Such clusters only shuttle Li between
+    the surfaces around them, and an SE pocket whose potential is set by its Butler–Volmer
+    balance alone can pump a thin surface layer empty; the electrochemical mesh leaves them
+    out. Returns the mask and {"se_clusters", "se_voxels", "cam_clusters", "cam_voxels"}.
+    """
+    from scipy import ndimage
+
+    from fem_assb.microstructure.analysis import connected_to_faces
+    from fem_assb.phases import ELECTRON_CONDUCTORS, ION_CONDUCTORS
+
+    structure = ndimage.generate_binary_structure(3, 1 if connectivity == "face" else 3)
+    ion = np.isin(labels, ION_CONDUCTORS)
+    ele = np.isin(labels, ELECTRON_CONDUCTORS)
+    se_dead = ion & ~connected_to_faces(ion, None, structure)[0]
+    cam_dead = ele & ~connected_to_faces(ele, cc_delaminated, structure)[1]
+    count = lambda m: int(ndimage.label(m, structure)[1]) if m.any() else 0  # noqa: E731
+    return se_dead | cam_dead, {"se_clusters": count(se_dead), "se_voxels": int(se_dead.sum()),
+                                "cam_clusters": count(cam_dead), "cam_voxels": int((cam_dead & (labels == Phase.CAM)).sum())}
