@@ -8,7 +8,7 @@ from fem_assb.mesh.build import voxel_mesh
 from fem_assb.mesh.tagged import TaggedMesh
 from fem_assb.microstructure.analysis import face_count
 from fem_assb.microstructure.generate import generate
-from fem_assb.microstructure.modify import drop_collector_fragments
+from fem_assb.microstructure.modify import drop_collector_fragments, inert_clusters
 from fem_assb.microstructure.structure import Structure
 from fem_assb.phases import Facet, Phase
 
@@ -27,8 +27,29 @@ def structure():
 
 
 def meshed_labels(s):
-    """The image the voxel mesh is built from: collector fragments turned into SE."""
-    return drop_collector_fragments(s.labels, SHARE)
+    """The image the voxel mesh is built from: collector fragments turned into SE, clusters that
+    carry no current left out."""
+    lab, dropped = drop_collector_fragments(s.labels, SHARE)
+    dead, _ = inert_clusters(lab, "face", s.cc_delaminated)
+    return np.where(dead, np.uint8(Phase.VOID), lab), dropped
+
+
+def test_inert_clusters_by_connectivity():
+    """SE not connected to x = 0 and CAM not connected to an intact contact at x = L carry no
+    current; 'node' connectivity also joins voxels through edges."""
+    lab = np.full((4, 3, 3), Phase.VOID, np.uint8)
+    lab[0:2, 0, 0] = Phase.SE  # connected to x = 0
+    lab[2, 1, 1] = Phase.SE  # touches the first column along an edge only
+    lab[2:4, 0, 2] = Phase.CAM  # connected to x = L
+    lab[1, 1, 2] = Phase.CAM  # touches that column along an edge only
+    lab[3, 2, 0] = Phase.CAM  # on the collector, but on a detached pixel
+    lost = np.zeros((3, 3), bool)
+    lost[2, 0] = True
+    dead, info = inert_clusters(lab, "face", lost)
+    assert sorted(zip(*np.nonzero(dead))) == [(1, 1, 2), (2, 1, 1), (3, 2, 0)]
+    assert info == {"se_clusters": 1, "se_voxels": 1, "cam_clusters": 2, "cam_voxels": 2}
+    dead, info = inert_clusters(lab, "node", lost)
+    assert sorted(zip(*np.nonzero(dead))) == [(3, 2, 0)] and info["se_voxels"] == 0
 
 
 def expected(s):

@@ -199,7 +199,10 @@ class SolverConfig:
 
     linear: str = opt("auto", choices=("auto", "direct", "iterative"),
                       help="direct = MUMPS LU; iterative = GMRES + block AMG; auto = direct below 5000 unknowns")
-    dt_initial_s: float = opt(1.0, lo=0.0, lo_open=True, unit="s", help="first time step")
+    dt_initial_s: float = opt(0.01, lo=0.0, lo_open=True, unit="s",
+                              help="first time step after each change of current; steps then grow at most 2× per "
+                                   "step under the ΔU and Δx targets (small, because a planar interface with the "
+                                   "seed-001 diffusivity saturates within seconds)")
     dt_max_s: float = opt(600.0, lo=0.0, lo_open=True, unit="s", help="largest time step")
     dt_min_s: float = opt(1e-4, lo=0.0, lo_open=True, unit="s", help="smallest time step before giving up")
     max_dU_V: float = opt(0.02, lo=0.0, lo_open=True, unit="V", help="voltage change per step the step control aims at")

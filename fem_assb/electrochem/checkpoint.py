@@ -40,7 +40,7 @@ def dof_keys(V) -> np.ndarray:
     d = dofs.ravel()
     m = np.repeat(mid, dofs.shape[1], axis=0)
     order = np.lexsort((m[:, 2], m[:, 1], m[:, 0], d))
-    first = order[np.r_[True, d[order][1:] != d[order][:-1]]]
+    first = order[np.r_[d.size > 0, d[order][1:] != d[order][:-1]]] if d.size else order
     lowest = np.zeros((V.dofmap.index_map.size_local + V.dofmap.index_map.num_ghosts, 3))
     lowest[d[first]] = m[first]
     return np.hstack([V.tabulate_dof_coordinates(), lowest])
