@@ -4,7 +4,8 @@ import pytest
 
 from fem_assb.errors import InputError
 from fem_assb.materials import ACTIVE_MATERIALS, ANODES, ELECTROLYTES, MATERIAL_SETS, material_set
-from fem_assb.materials.functions import Chen2020OCV, Constant, LogLinear, Table, function_from_config, scaled
+from fem_assb.materials.functions import (Chen2020OCV, Constant, LogLinear, ORegan2022Diffusivity, Table,
+                                      function_from_config, scaled)
 from fem_assb.units import F, i00_to_si
 
 X = np.linspace(0.0, 1.0, 201)
@@ -125,6 +126,7 @@ def test_function_from_config_and_scaling():
     LogLinear(unit="S/m", x0=0.4, y0=2.0, x1=1.0, y1=1.6e-4),
     Table(unit="V", x=(0.0, 0.3, 0.7, 1.0), y=(4.3, 4.0, 3.8, 3.4)),
     Table(unit="S/m", x=(0.2, 0.6, 1.0), y=(1.0, 0.1, 0.01), log=True),
+    ORegan2022Diffusivity(unit="m²/s", scale=1e13),
 ])
 def test_ufl_expression_equals_numpy(f):
     """The finite-element forms see the same function as the post-processing."""
@@ -157,3 +159,25 @@ def test_cam_factor_scales_the_set_and_the_override(prop, override, value, si):
     both = getattr(resolve(MaterialsConfig(set="nmc622_bli3ps4_li", **{override: value, factor: 0.5})).cam, prop)
     assert both(0.7) == pytest.approx(0.5 * value * si)
 
+
+
+def test_oregan2022_diffusivity_and_its_material_set(tmp_path):
+    """The published fit at its Gaussian centres (log10 D = c0 + a_i there, × 2.7), usable as a
+    TOML function kind in cm²/s and as the set nmc811_li6ps5cl_li_oregan_d."""
+    from fem_assb.config.scenario import load_scenario
+    from fem_assb.materials.library import MATERIAL_SETS, resolve
+
+    d = ORegan2022Diffusivity(unit="m²/s")
+    tails = lambda x: sum(a * np.exp(-(x - b) ** 2 / c) for a, b, c in  # noqa: E731
+                          ((-0.9231, 0.3216, 0.002534), (-0.4066, 0.4532, 0.003926), (-0.993, 0.8098, 0.09924)))
+    for x in (0.3216, 0.4532, 0.8098):
+        assert np.log10(d(x) / 2.7) == pytest.approx(-13.96 + tails(x), abs=1e-12)
+    assert d(0.23) == pytest.approx(2.536e-14, rel=1e-3)  # ≈ 290 × seed 001's 8.71e-17 m²/s
+    assert d.out_of_range(np.array([0.2, 0.5])) and not d.out_of_range(np.array([0.3, 0.9]))
+    cam = MATERIAL_SETS["nmc811_li6ps5cl_li_oregan_d"].cam
+    assert cam.diffusivity(0.6) == d(0.6) and "ORegan2022" in cam.sources["D"]
+    assert cam.c_max == MATERIAL_SETS["nmc811_li6ps5cl_li"].cam.c_max
+    toml = tmp_path / "s.toml"
+    toml.write_text('[materials]\ncam_diffusivity_cm2_s = {kind = "oregan2022"}\ncam_diffusivity_factor = 0.5\n')
+    mats = resolve(load_scenario(toml).materials)
+    assert mats.cam.diffusivity(0.6) == pytest.approx(0.5 * d(0.6), rel=1e-12)

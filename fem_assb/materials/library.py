@@ -11,11 +11,15 @@ conversion to SI, so each line can be checked against its paper. Citation keys:
 - [Rana2023] Si-anode composite study (seed 003): Li6PS5Cl 3.4 and Li5.5PS4.5Cl1.5 9.7 mS/cm.
 - [Chen2020] C.-H. Chen et al., J. Electrochem. Soc. 167 (2020) 080534 (NMC811 OCV fit).
 - [Kato2016] Y. Kato et al., Nature Energy 1 (2016) 16030 (LGPS 3.2 and LSiPSCl 25 mS/cm).
+- [ORegan2022] K. O'Regan, F. Brosa Planella, W. D. Widanage, E. Kendrick, Electrochim. Acta 425
+  (2022) 140700 (NMC811 diffusivity of x from GITT).
 """
 from __future__ import annotations
 
+import dataclasses
+
 from fem_assb.errors import InputError
-from fem_assb.materials.functions import Chen2020OCV, Constant, LogLinear
+from fem_assb.materials.functions import Chen2020OCV, Constant, LogLinear, ORegan2022Diffusivity
 from fem_assb.materials.types import (ActiveMaterial, Binder, LiquidElectrolyte, LithiumMetal,
                                       MaterialSet, SolidElectrolyte)
 from fem_assb.units import A_CM2, CM2_S, F_CM2, G_CM3, MOL_CM3, S_CM, i00_normalised_to_si, i00_to_si
@@ -48,6 +52,11 @@ NMC811_SE = ActiveMaterial(
     sources=_NMC811_SOURCES,
     **_NMC811_COMMON,
 )
+# The same NMC811 with a measured D(x) instead of seed 001's constant: [ORegan2022] GITT on LG M50
+# cells gives 2.5e-10 cm²/s at x0 = 0.23 (≈ 290 × Table S1's 8.71e-13) falling to 3e-11 at x = 0.85.
+NMC811_SE_DX = dataclasses.replace(
+    NMC811_SE, name="nmc811_se_oregan_d", diffusivity=ORegan2022Diffusivity(unit="m²/s"),
+    sources={**_NMC811_SOURCES, "D": "[ORegan2022] GITT fit D(x) (LG M50 NMC811), in place of Table S1's constant"})
 NMC811_LE = ActiveMaterial(
     name="nmc811_le",
     diffusivity=Constant(unit="m²/s", value=1.63e-12 * CM2_S),
@@ -130,7 +139,7 @@ BINDERS = {b.name: b for b in (
 
 ELECTROLYTES = {e.name: e for e in (LI6PS5CL, BETA_LI3PS4, LGPS, LSIPSCL, LI6PS5CL_RANA,
                                     LI55PS45CL15, LIPF6_EC_EMC)}
-ACTIVE_MATERIALS = {a.name: a for a in (NMC811_SE, NMC811_LE, NMC622)}
+ACTIVE_MATERIALS = {a.name: a for a in (NMC811_SE, NMC811_SE_DX, NMC811_LE, NMC622)}
 ANODES = {a.name: a for a in (LI_METAL_CLAUSNITZER, LI_METAL_SEED002)}
 
 MATERIAL_SETS = {s.name: s for s in (
@@ -139,6 +148,12 @@ MATERIAL_SETS = {s.name: s for s in (
         description="Seed 001 ASSB case: NMC811 | Li6PS5Cl | Li metal, 20 µm SE separator",
         cam=NMC811_SE, electrolyte=LI6PS5CL, anode=LI_METAL_CLAUSNITZER,
         separator_um=20.0, cutoff_V=3.0, references=("Clausnitzer2024", "Chen2020")),
+    MaterialSet(
+        name="nmc811_li6ps5cl_li_oregan_d",
+        description="Seed 001 ASSB case with a measured NMC811 diffusivity D(x) (O'Regan 2022) instead of the "
+                    "constant 8.71e-13 cm²/s",
+        cam=NMC811_SE_DX, electrolyte=LI6PS5CL, anode=LI_METAL_CLAUSNITZER,
+        separator_um=20.0, cutoff_V=3.0, references=("Clausnitzer2024", "Chen2020", "ORegan2022")),
     MaterialSet(
         name="nmc811_lipf6_li",
         description="Seed 001 LIB reference: NMC811 | 1 M LiPF6 EC:EMC | Li metal, 50 % porous separator",
@@ -169,7 +184,6 @@ def electrolyte(name: str, where: str = "electrolyte") -> SolidElectrolyte | Liq
 
 def resolve(cfg, where=None) -> MaterialSet:
     """The material set named by a `[materials]` table with its overrides applied (SI)."""
-    import dataclasses
 
     from fem_assb.materials.functions import function_from_config, scaled
 
