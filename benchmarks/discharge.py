@@ -3,7 +3,8 @@
     ./fem-assb exec python3 benchmarks/discharge.py [--cases 2um-1mA-1r,2um-8mA-2r,...]
 
 Case names are VOXEL-CURRENT-RANKS with VOXEL in {2um, 1um}, CURRENT in {1mA, 8mA}, RANKS in
-{1r, 2r}; the default runs all eight. Both resolutions use one structure generated at 1 µm; the
+{1r, 2r}, optionally followed by -node for the node-connected mesh (mesh.connectivity; default
+face); the default runs all eight. Both resolutions use one structure generated at 1 µm; the
 2 µm mesh coarsens it (mesh.coarsen = 2). Prints a table and writes benchmarks/out/discharge.json
 (dofs, steps, Newton/linear iterations per step, seconds per step, wall time to cut-off, peak
 memory per rank). Figures, not pass/fail tests.
@@ -30,19 +31,20 @@ diameters_um = [8.0]
 diameter_spread = 0.15
 [mesh]
 coarsen = {coarsen}
+connectivity = "{connectivity}"
 """
 
 
 def run_case(name: str, out: Path, layer: int) -> dict:
-    vox, cur, ranks = name.split("-")
+    vox, cur, ranks, *conn = name.split("-")
     coarsen = {"2um": 2, "1um": 1}[vox]
     toml = out / f"{name}.toml"
-    toml.write_text(SCENARIO.format(name=name, coarsen=coarsen) + DISCHARGE.format(
+    toml.write_text(SCENARIO.format(name=name, coarsen=coarsen, connectivity=conn[0] if conn else "face") + DISCHARGE.format(
         linear="iterative" if vox == "1um" else "auto", layer=layer, current=float(cur.rstrip("mA"))))
     s, wall, error = run_scenario(toml, out / name, int(ranks.rstrip("r")))
     if error:
         return {"case": name, "error": error, "wall_s": wall}
-    return {"case": name, "surface_layer": layer, "dofs": s["dofs"], "solver": s["linear_solver"], "steps": s["steps"],
+    return {"case": name, "connectivity": s["structure"]["mesh"]["connectivity"], "surface_layer": layer, "dofs": s["dofs"], "solver": s["linear_solver"], "steps": s["steps"],
             "rejected": s["rejected_steps"], "newton_per_step": s["newton_iterations"] / s["steps"],
             "linear_per_newton": s["linear_iterations"] / max(s["newton_iterations"], 1),
             "seconds_per_step": s["wall_time_s"] / s["steps"], "solve_wall_s": s["wall_time_s"],

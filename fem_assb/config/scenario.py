@@ -113,6 +113,9 @@ class MeshConfig:
     coarsen: int = opt(1, lo=1, help="voxels per hex cell edge (1 = one cell per voxel; each block becomes one "
                                      "phase, every phase keeping its volume; in x the image is filled up with SE layers at the "
                                      "separator side, in y and z a remainder is cut at the far end; both are logged)")
+    refine: int = opt(1, lo=1, hi=8,
+                      help="hex cells per voxel edge (each voxel split into refine³ cells of its phase): the same "
+                           "image on finer cells, for convergence studies; excludes coarsen > 1")
     separator_growth: float = opt(1.5, lo=1.0, hi=4.0,
                                   help="growth factor of the separator's hex layers away from the composite")
     gmsh_size_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
@@ -122,6 +125,10 @@ class MeshConfig:
         help="voxel meshes: CAM clusters at the collector whose volume per contact area is below this share "
              "of the electrode's are turned into SE (sphere caps a uniform collector current would "
              "over-lithiate); 0 keeps all; default 0.1 with collector.kind = 'uniform', 0 with 'equipotential'")
+
+    def check(self, where: Where):
+        if self.refine > 1 and self.coarsen > 1:
+            where.fail("refine", f"= {self.refine} and coarsen = {self.coarsen} exclude each other: give one")
 
 
 @dataclass

@@ -44,6 +44,10 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
     lost = structure.cc_delaminated
     if lost is not None and k > 1:
         lost = coarsen_collector_mask(lost, structure.labels[-1] == Phase.CAM, k)
+    r = mesh_cfg.refine
+    if r > 1:  # the same voxels on finer cells
+        labels = labels.repeat(r, 0).repeat(r, 1).repeat(r, 2)
+        lost = None if lost is None else lost.repeat(r, 0).repeat(r, 1)
     found = None
     if comm.rank == 0:  # labelling clusters needs the whole image: once, and only the result is sent
         fixed, dropped = drop_collector_fragments(labels, fragment_share)
@@ -63,11 +67,13 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
             f"cluster(s) not connected to the separator and {inert['cam_voxels']} CAM voxel(s) in "
             f"{inert['cam_clusters']} cluster(s) not connected to the collector ({mesh_cfg.connectivity} connectivity)",
             c=comm)
-    tm = build_hex_mesh(labels, structure.voxel_um * mesh_cfg.coarsen, structure.separator_um,
-                        mesh_cfg.separator_growth, phases, comm, lost, mesh_cfg.connectivity)
-    cell = (structure.voxel_um * k) ** 3
+    h = structure.voxel_um * k / r
+    tm = build_hex_mesh(labels, h, structure.separator_um, mesh_cfg.separator_growth, phases, comm, lost,
+                        mesh_cfg.connectivity)
+    cell = h ** 3
     tm.info["inert"] = {**inert, "cam_volume_um3": inert["cam_voxels"] * cell, "se_volume_um3": inert["se_voxels"] * cell}
     tm.info["coarsen"] = mesh_cfg.coarsen
+    tm.info["refine"] = r
     tm.info["se_padding_voxels"] = pad
     tm.info["collector_fragments"] = dropped
     return tm
