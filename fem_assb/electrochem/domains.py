@@ -8,15 +8,20 @@ boundary integral is an ordinary form on one submesh.
 The CAM|SE interface is coupled node by node: the Butler–Volmer term is integrated with the
 vertex (nodal) rule, so its contribution at an interface vertex depends only on φ_s, x_Li at
 that vertex's CAM dof and φ_e at its SE dof. Each such pair gets the weight Σ_f |f| / n_v over
-the active interface facets f around the vertex. Assembling these pairs directly (model.py)
+the active interface facets f it belongs to. On a face-connected voxel mesh (mesh/voxel.py) the
+two sides of an interface facet are coincident twin facets with their own vertex copies, so a
+pair joins the SE copy and the CAM copy at one point, and one CAM copy may face several SE
+copies (and the other way round); on node-connected and gmsh meshes both sides share the facet
+and its vertices. Assembling these pairs directly (model.py)
 avoids DOLFINx 0.9 mixed-domain interior-facet integrals, whose element tensors couple all
 dofs of both cells in every field (≈ 2.5× the nonzeros in tests) and which need an entity-map
 workaround in 0.9. The vertex rule also lets a saturating node shut off its own inflow, and
 being the same in every equation it keeps ∫ I dt = F ΔLi exact.
 
-In parallel each rank handles its owned interface facets; both cells of such a facet are local
-(ghost mode shared_facet), so both dofs of every pair are local (owned or ghost) and partial
-weights of a vertex on several ranks simply add up in assembly. Passivated facets are skipped:
+In parallel each rank handles its owned interface facets (the SE side of a twin pair); both
+cells of such a facet are local (ghost mode shared_facet of the unsplit grid), so both dofs of
+every pair are local (owned or ghost) and partial weights of a pair on several ranks simply add
+up in assembly. Passivated facets are skipped:
 no current and no Li cross them.
 """
 from __future__ import annotations
