@@ -43,6 +43,10 @@ if [ "${engine[0]}" = podman ] && ! podman image exists localhost/debian:trixie;
   rm -rf "$tree"
 fi
 
+# the host's CA bundle, for pip behind a TLS-intercepting proxy (podman build mounts it into RUN steps)
+ca=()
+[ "${engine[0]}" = podman ] && [ -f /etc/ssl/certs/ca-certificates.crt ] \
+  && ca=(--volume /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro)
 log "building $tag (first use only; a few minutes)"
-"${engine[@]}" build --network=host "${base_arg[@]}" -f "$top/docker/Dockerfile" -t "$tag" "$top" >&2
+"${engine[@]}" build --network=host "${base_arg[@]}" "${ca[@]}" -f "$top/docker/Dockerfile" -t "$tag" "$top" >&2
 echo "${engine[0]} $tag"

@@ -15,7 +15,7 @@ from fem_assb.errors import InputError, SolverError
 #: commands registered by another command's module
 MODULES = {"estimate-current": "conductivity", "report": "sweep"}
 COMMANDS = ("info", "materials", "check", "structure", "mesh", "conductivity", "estimate-current", "run",
-            "impedance", "sweep", "report")
+            "impedance", "p2d", "sweep", "report")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -261,6 +261,27 @@ class ImpedanceConfig:
 
 
 @dataclass
+class P2DConfig:
+    """The pseudo-2D model of `fem-assb p2d` (fem_assb/p2d): its particle size and discretisation."""
+
+    particle: str = opt("dsca", choices=("dsca", "median"),
+                        help="particle diameter: dsca = the AM specific contact area diameter 6 V_AM/S_AM-SE measured "
+                             "on the structure (seed 004), median = the volume median of the generated size "
+                             "distribution")
+    particle_diameter_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
+                                             help="a fixed particle diameter instead of `particle`")
+    interface_area: str = opt("voxel", choices=("voxel", "corrected"),
+                              help="CAM|SE area behind D_SCA: voxel = the faces the 3D voxel model sees, corrected = "
+                                   "× 2/3, the geometric area of smooth particles")
+    radial_points: int = opt(40, lo=5, hi=1000, help="nodes across a particle's radius")
+    radial_stretch: float = opt(10.0, lo=0.0, hi=20.0,
+                                help="exponential grading α of the radial mesh towards the surface (0 = uniform; the "
+                                     "outer cell is ≈ (α/N) e^(−α) of the radius): Li penetrates nm to tens of nm "
+                                     "with the seed-001 diffusivity")
+    x_points: int = opt(40, lo=5, hi=1000, help="nodes across the composite")
+
+
+@dataclass
 class Scenario:
     name: str = opt("scenario", help="a short name used in outputs")
     description: str = opt("", help="free text")
@@ -273,6 +294,7 @@ class Scenario:
     solver: SolverConfig = opt(default_factory=SolverConfig, help="time stepping and solvers")
     output: OutputConfig = opt(default_factory=OutputConfig, help="outputs")
     impedance: ImpedanceConfig = opt(default_factory=ImpedanceConfig, help="impedance spectrum settings")
+    p2d: P2DConfig = opt(default_factory=P2DConfig, help="the P2D model of `fem-assb p2d`")
 
     #: folder of the scenario file, to resolve relative paths (not a TOML key)
     base_dir: Path = field(default=Path("."), init=False, repr=False, compare=False)

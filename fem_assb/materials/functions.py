@@ -1,8 +1,8 @@
 """Functions of the CAM stoichiometry x = c / c_max: OCV, conductivity, diffusivity.
 
-Each function evaluates on numpy arrays (post-processing, tests, the P2D model) and on UFL
-expressions (the finite-element forms) from one definition: `f(x)` uses numpy, `f(x, UFL)`
-builds a UFL expression. Each states its unit and the x-range where its source is valid;
+Each function evaluates on numpy arrays (post-processing, tests), on UFL expressions (the
+finite-element forms) and on PyBaMM expressions (the P2D model) from one definition: `f(x)`
+uses numpy, `f(x, UFL)` builds a UFL expression, `f(x, PYBAMM)` a PyBaMM one. Each states its unit and the x-range where its source is valid;
 outside that range tables and interpolants hold their end values, and `out_of_range(x)`
 lets solvers report it instead of extrapolating silently.
 
@@ -57,8 +57,32 @@ class _Ufl:
         return u.max_value(u.min_value(x, hi), lo)
 
 
+class _Pybamm:
+    @property
+    def _pb(self):
+        import pybamm
+
+        return pybamm
+
+    def tanh(self, x):
+        return self._pb.tanh(x)
+
+    def exp(self, x):
+        return self._pb.exp(x)
+
+    def log(self, x):
+        return self._pb.log(x)
+
+    def where_lt(self, x, x0, a, b):
+        return (x < x0) * a + (x >= x0) * b
+
+    def clamp(self, x, lo, hi):
+        return self._pb.maximum(self._pb.minimum(x, hi), lo)
+
+
 NUMPY = _Numpy()
 UFL = _Ufl()
+PYBAMM = _Pybamm()
 
 
 @dataclass(frozen=True)
