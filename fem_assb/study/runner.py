@@ -76,7 +76,14 @@ def run_impedance(case, spec, folder: Path, comm) -> dict:
     return spectrum(case.scenario, folder, comm=comm)
 
 
-KINDS = {"conductivity": run_conductivity, "discharge": run_discharge, "impedance": run_impedance}
+def run_p2d(case, spec, folder: Path, comm) -> dict:
+    """The case's cell through the P2D model, parameters measured on its structure (fem_assb/p2d)."""
+    from fem_assb.p2d.run import run_scenario
+
+    return comm.bcast(run_scenario(case.scenario, folder, comm=comm), root=0)
+
+
+KINDS = {"conductivity": run_conductivity, "discharge": run_discharge, "impedance": run_impedance, "p2d": run_p2d}
 
 
 def _claims_dir(study_dir: Path, comm) -> Path:

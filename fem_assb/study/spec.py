@@ -2,7 +2,7 @@
 
     [study]
     name = "seed001-perforated"
-    kind = "discharge"                 # discharge | conductivity | impedance
+    kind = "discharge"                 # discharge | conductivity | impedance | p2d
     realizations = 1                   # seeds: base seed, base seed + 1, ...
     report = "scenarios.perforated:report"   # optional: module:function(study_dir, table)
     extends = "study.toml"             # optional: start from another study file (see read_study)
@@ -51,7 +51,8 @@ class VaryGroup:
 @dataclass
 class StudyConfig:
     name: str = opt(help="study name")
-    kind: str = opt("discharge", choices=("discharge", "conductivity", "impedance"), help="what each case computes")
+    kind: str = opt("discharge", choices=("discharge", "conductivity", "impedance", "p2d"),
+                    help="what each case computes (p2d: the P2D model with parameters measured on the case's structure)")
     realizations: int = opt(1, lo=1, help="random realizations per point (seeds base + 0, 1, ...)")
     report: str | None = opt(None, help="module:function building figures and tables from the case results")
     vary: list[VaryGroup] = opt(default_factory=list, help="parameter groups")
