@@ -11,14 +11,13 @@ from enum import IntEnum
 class Phase(IntEnum):
     """Phase labels of voxel images and cell tags of meshes."""
 
-    SE = 0  # solid electrolyte in the composite
+    SE = 0  # the electrolyte in the composite: a solid one, or the liquid filling resolved pores
     CAM = 1  # cathode active material
     BINDER = 2  # polymer binder (ionic and electronic insulator by default)
     VOID = 3  # residual pore space (no transport)
     CARBON = 4  # conductive additive (optional)
     SEPARATOR = 5  # SE slab between composite and anode
-    PORE = 6  # liquid-electrolyte pore (liquid reference)
-    CBD = 7  # carbon-binder domain (liquid reference, homogenised)
+    CBD = 7  # carbon-binder domain (homogenised porous; SE with a solid electrolyte)
     SE_PASSIVE = 8  # SE coating a delaminated CAM surface: conducts like SE, no Li transfer
 
 
@@ -33,8 +32,10 @@ class Facet(IntEnum):
     CC_DELAMINATED = 6  # CAM facets at x = L that lost contact with the current collector (insulated)
 
 
-#: phases that conduct Li ions in the solid-electrolyte model (all are "SE" material)
-ION_CONDUCTORS = (Phase.SE, Phase.SEPARATOR, Phase.SE_PASSIVE)
+#: phases that conduct Li ions: the electrolyte (solid, or the liquid in resolved pores), the
+#: separator, the passivated coating and the carbon-binder domain (a homogenised porous phase with a
+#: liquid electrolyte; meshed as SE with a solid one, as in seed 001)
+ION_CONDUCTORS = (Phase.SE, Phase.SEPARATOR, Phase.SE_PASSIVE, Phase.CBD)
 #: phases that conduct electrons and store Li
 ELECTRON_CONDUCTORS = (Phase.CAM, Phase.CARBON)
 

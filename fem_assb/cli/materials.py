@@ -24,14 +24,21 @@ def _cam(a):
 
 
 def _elyte(e):
-    d = {"kind": type(e).__name__, "kappa_S_cm": e.kappa / 100}
+    from fem_assb.materials import LiquidElectrolyte
+
+    d = {"kind": type(e).__name__}
     if e.c_e is not None:
         d["c_e_mol_cm3"] = e.c_e / 1e6
+    if isinstance(e, LiquidElectrolyte):  # functions of c: described, and their values at c_e
+        for k, unit, to in (("kappa", "S_cm", 1e-2), ("diffusivity", "cm2_s", 1e4), ("transference", "", 1.0),
+                            ("thermodynamic_factor", "", 1.0)):
+            f = getattr(e, k)
+            d[k] = f.describe()
+            d[f"{k}_at_c_e" + (f"_{unit}" if unit else "")] = float(f(e.c_e)) * to
+    else:
+        d["kappa_S_cm"] = e.kappa / 100
     if e.density is not None:
         d["density_g_cm3"] = e.density / 1e3
-    for k in ("diffusivity", "transference", "thermodynamic_factor"):
-        if hasattr(e, k):
-            d[k + ("_cm2_s" if k == "diffusivity" else "")] = getattr(e, k) * (1e4 if k == "diffusivity" else 1)
     d["sources"] = e.sources
     return d
 

@@ -48,6 +48,7 @@ class Domains:
     dx_se: object
     dx_cam: object
     dx_cam_lumped: object
+    dx_se_lumped: object
     ds_anode: object  # on the SE submesh, x = 0
     ds_cc: object  # on the CAM submesh, x = L
     pair_se_vertex: np.ndarray  # interface node pairs: SE-submesh vertex
@@ -160,7 +161,8 @@ def build_domains(tm: TaggedMesh) -> Domains:
     dx_se = ufl.Measure("dx", domain=se_mesh, metadata={"quadrature_degree": 2})
     dx_cam = ufl.Measure("dx", domain=cam_mesh, metadata={"quadrature_degree": 2})
     dx_cam_lumped = ufl.Measure("dx", domain=cam_mesh, metadata=LUMPED)
-    doms = Domains(tm, se_mesh, cam_mesh, se_to_parent, cam_to_parent, dx_se, dx_cam, dx_cam_lumped,
+    dx_se_lumped = ufl.Measure("dx", domain=se_mesh, metadata=LUMPED)
+    doms = Domains(tm, se_mesh, cam_mesh, se_to_parent, cam_to_parent, dx_se, dx_cam, dx_cam_lumped, dx_se_lumped,
                    _boundary_measure(se_mesh, 0.0, tol), _boundary_measure(cam_mesh, x_max, tol, _detached(tm)),
                    pair_se, pair_cam, weight, tm.info["area_um2"] * 1e-12, tm.facet_area(Facet.CAM_CC),
                    tm.facet_area(Facet.ANODE), comm.allreduce(float(area.sum())), 0.0)

@@ -37,7 +37,7 @@ import numpy as np
 
 from fem_assb.electrochem.domains import Domains, vertex_to_dof
 from fem_assb.materials.functions import UFL
-from fem_assb.materials.types import MaterialSet
+from fem_assb.materials.types import LiquidElectrolyte, MaterialSet
 from fem_assb.units import F, R
 
 SATURATION_WIDTH = 1e-5
@@ -116,9 +116,24 @@ class ElectrochemModel:
 
         self.collector = Collector(doms, self.phi_s, collector, contact_ohm_m2)
         cc = self.collector
-        #: the unknowns (φ_cc last, for the equipotential collector) and their previous time level
-        self.unknowns = [self.phi_e, self.phi_s, self.s] + ([cc.phi] if cc.phi is not None else [])
-        self.previous = [self.phi_e_n, self.phi_s_n, self.s_n] + ([cc.phi_n] if cc.phi is not None else [])
+        self.liquid = isinstance(el, LiquidElectrolyte)
+        if self.liquid and surface_layer:
+            from fem_assb.errors import InputError
+
+            raise InputError(f"[solver] surface_layer = {surface_layer}: the sub-grid surface layers are not built for "
+                             "a liquid electrolyte yet; accepted surface_layer = 0")
+        self.c_e = self.c_e_n = None
+        if self.liquid:
+            self.V_ce = dolfinx.fem.functionspace(doms.se_mesh, ("Lagrange", 1))
+            self.c_e = dolfinx.fem.Function(self.V_ce, name="c_e")
+            self.c_e_n = dolfinx.fem.Function(self.V_ce)
+        #: the unknowns (φ_cc for the equipotential collector, then c_e for a liquid electrolyte) and
+        #: their previous time level; `kinds` tells Newton how to damp and measure each
+        extra = [(u, u_n, k) for u, u_n, k in ((cc.phi, cc.phi_n, "potential"), (self.c_e, self.c_e_n, "concentration"))
+                 if u is not None]
+        self.unknowns = [self.phi_e, self.phi_s, self.s] + [e[0] for e in extra]
+        self.previous = [self.phi_e_n, self.phi_s_n, self.s_n] + [e[1] for e in extra]
+        self.kinds = ["potential", "potential", "stoichiometry"] + [e[2] for e in extra]
         self.double_layer = double_layer
         self.dt = 1.0
         self.i_app = 0.0  # A/m² per geometric area, > 0 on discharge
@@ -130,22 +145,47 @@ class ElectrochemModel:
         self.f = F / (R * mats.temperature)
         f = self.f
         eta_a = -self.phi_e
-        i_an = an.i0 * (ufl.exp(an.alpha * f * eta_a) - ufl.exp(-(1 - an.alpha) * f * eta_a)) \
-            + self._dl * an.c_dl * (-(self.phi_e - self.phi_e_n)) / self._dt_e
+        i_an_far = an.i0 * (ufl.exp(an.alpha * f * eta_a) - ufl.exp(-(1 - an.alpha) * f * eta_a))
+        i_an = i_an_far + self._dl * an.c_dl * (-(self.phi_e - self.phi_e_n)) / self._dt_e
         v_e, v_s, w = ufl.TestFunction(self.V_e), ufl.TestFunction(self.V_s), ufl.TestFunction(self.V_c)
         d = doms
         c_max = cam.c_max
+        if self.liquid:
+            self.porosity, self.efficiency = self._electrolyte_media()
+            c_e = self.c_e
+            kappa = el.kappa(c_e, UFL)
+            t_plus = el.transference(c_e, UFL)
+            # diffusional conductivity: i_e = −B κ ∇φ_e + B κ_D ∇ln c_e (concentrated solution theory)
+            kappa_d = 2.0 / f * kappa * (1.0 - t_plus) * el.thermodynamic_factor(c_e, UFL)
+            B, eps = self.efficiency, self.porosity
+            i_e = -B * kappa * ufl.grad(self.phi_e) + B * kappa_d / c_e * ufl.grad(c_e)
+            r_e = -ufl.inner(i_e, ufl.grad(v_e)) * d.dx_se - i_an * v_e * d.ds_anode
+            w_e = ufl.TestFunction(self.V_ce)
+            # Li+ balance × F: storage, diffusion and migration (N = −B D ∇c + t+ i_e/F); Li+ enters at the
+            # anode (faradaic current) and leaves at the CAM interface (the pairs' −i_BV rows)
+            r_ce = (F * eps * (c_e - self.c_e_n) / self._dt_e * w_e * d.dx_se_lumped
+                    + ufl.inner(F * B * el.diffusivity(c_e, UFL) * ufl.grad(c_e) - t_plus * i_e, ufl.grad(w_e)) * d.dx_se
+                    - i_an_far * w_e * d.ds_anode)
+            self._salt = dolfinx.fem.form(eps * c_e * d.dx_se_lumped)
+            self._i_anode_far = dolfinx.fem.form(i_an_far * d.ds_anode)
+        else:
+            i_e = -el.kappa * ufl.grad(self.phi_e)
+            r_e = -ufl.inner(i_e, ufl.grad(v_e)) * d.dx_se - i_an * v_e * d.ds_anode
+        self.i_e = i_e  # ionic current density (A/m², UFL) for the outputs
         residuals = [
-            el.kappa * ufl.inner(ufl.grad(self.phi_e), ufl.grad(v_e)) * d.dx_se - i_an * v_e * d.ds_anode,
+            r_e,
             cam.sigma(self.s, UFL) * ufl.inner(ufl.grad(self.phi_s), ufl.grad(v_s)) * d.dx_cam
             + self._i_cc * v_s * d.ds_cc,
             F * c_max * (self.s - self.s_n) / self._dt_c * w * d.dx_cam_lumped
             + F * c_max * cam.diffusivity(self.s, UFL) * ufl.inner(ufl.grad(self.s), ufl.grad(w)) * d.dx_cam,
         ]
-        jac = [[_derivative(Fi, u) for u in self.unknowns[:3]] for Fi in residuals]
-        if cc.forms:
+        if cc.forms:  # φ_cc: a placeholder row and diagonal; Newton adds the star (collector.py)
             residuals.append(cc.forms[0])
-            jac = [row + [None] for row in jac] + [[None, None, None, cc.forms[1]]]
+        if self.liquid:
+            residuals.append(r_ce)
+        k_cc = self.unknowns.index(cc.phi) if cc.forms else -1  # its row and column: only the placeholder
+        jac = [[(cc.forms[1] if i == j else None) if k_cc in (i, j) else _derivative(Fi, u)
+                for j, u in enumerate(self.unknowns)] for i, Fi in enumerate(residuals)]
         self.F_form = dolfinx.fem.form(residuals)
         self.J_form = dolfinx.fem.form(jac)
         self._li = dolfinx.fem.form(c_max * self.s * d.dx_cam_lumped)
@@ -157,7 +197,14 @@ class ElectrochemModel:
         self.pair_s = vertex_to_dof(self.V_s)[d.pair_cam_vertex]
         self.pair_c = vertex_to_dof(self.V_c)[d.pair_cam_vertex]
         self.pair_w = d.pair_weight
-        self.i00_ce = cam.i00 * el.c_e ** cam.alpha * c_max
+        #: (index among the unknowns, local dofs) of the fields each pair couples, in the order of the
+        #: pair rows and block columns: φ_e, φ_s, x, and c_e with a liquid electrolyte
+        self.pair_fields = [(0, self.pair_e), (1, self.pair_s), (2, self.pair_c)]
+        if self.liquid:
+            self.pair_ce = vertex_to_dof(self.V_ce)[d.pair_se_vertex]
+            self.pair_fields.append((self.unknowns.index(self.c_e), self.pair_ce))
+        # i0 = i00 c_e^α c_max softplus(x)^α softplus(1 − x)^(1−α); c_e^α per pair if it varies
+        self.i00_ce = cam.i00 * c_max * (1.0 if self.liquid else el.c_e ** cam.alpha)
         self.layer = None
         if surface_layer:
             from fem_assb.electrochem.surface_layer import SurfaceLayer
@@ -172,6 +219,39 @@ class ElectrochemModel:
             pv = self._node_volume[self.pair_c]
             self.layer = SurfaceLayer(pv, area[self.pair_c], size[self.pair_c] / pv, surface_layer, F * c_max,
                                       cam.diffusivity, cam.x0)
+
+    def _electrolyte_media(self):
+        """Porosity ε and transport efficiency B = κ_eff/κ = D_eff/D of each electrolyte cell (DG0 on
+        the SE submesh): bulk liquid in resolved pores (1, 1), the homogenised CBD and separator of the
+        material set (seed 001: ε 0.5, B 0.12 and 0.5)."""
+        import dolfinx.fem
+
+        from fem_assb.phases import Phase
+
+        m = self.mats
+        media = {Phase.SE: (1.0, 1.0), Phase.SE_PASSIVE: (1.0, 1.0),
+                 Phase.CBD: (m.cbd_porosity, m.cbd_kappa_ratio),
+                 Phase.SEPARATOR: (m.separator_porosity, m.separator_kappa_ratio)}
+        d = self.doms
+        tags = d.tm.cell_tags
+        n_parent = d.tm.mesh.topology.index_map(3).size_local + d.tm.mesh.topology.index_map(3).num_ghosts
+        phase = np.zeros(n_parent, np.int32)
+        phase[tags.indices] = tags.values
+        Q = dolfinx.fem.functionspace(d.se_mesh, ("DG", 0))
+        out = []
+        for k in (0, 1):
+            table = np.zeros(int(max(Phase)) + 1)
+            for p, v in media.items():
+                if v[k] is None:
+                    from fem_assb.errors import InputError
+
+                    raise InputError(f"material set {m.name}: a liquid electrolyte needs the CBD porosity and κ ratio")
+                table[int(p)] = v[k]
+            f = dolfinx.fem.Function(Q)
+            n_se = d.se_to_parent.size
+            f.x.array[Q.dofmap.list[np.arange(n_se), 0]] = table[phase[d.se_to_parent]]
+            out.append(f)
+        return out
 
     def _lumped(self, integrand) -> np.ndarray:
         """Per CAM dof (owned and ghost), summed over all ranks: the vertex-rule integral of
@@ -217,6 +297,9 @@ class ElectrochemModel:
         x = self.surface_stoichiometry()
         spx, spy = _softplus(x), _softplus(1.0 - x)
         i0 = self.i00_ce * spx ** a * spy ** (1 - a)
+        if self.liquid:
+            ce = self.c_e.x.array[self.pair_ce]
+            i0 = i0 * np.maximum(ce, 1e-300) ** a
         U = cam.ocv(x)
         delta = self.phi_s.x.array[self.pair_s] - self.phi_e.x.array[self.pair_e]
         eta = delta - U
@@ -233,6 +316,8 @@ class ElectrochemModel:
         h = 1e-7
         dU = (cam.ocv(x + h) - cam.ocv(x - h)) / (2 * h)
         dibv_dx = di0 * (ea - ec) - g * dU
+        if self.liquid:  # i0 ∝ c_e^α: ∂i_bv/∂c_e = α i_bv / c_e
+            return i_int, i_bv, g, g + c_dl, dibv_dx, a * i_bv / np.maximum(ce, 1e-300)
         return i_int, i_bv, g, g + c_dl, dibv_dx
 
     def surface_stoichiometry(self) -> np.ndarray:
@@ -240,18 +325,26 @@ class ElectrochemModel:
         return self.layer.surface if self.layer else self.s.x.array[self.pair_c]
 
     def pair_residual(self):
-        """Per-area interface rows of each pair (A/m²) for the φ_e, φ_s and x equations, and the
+        """Per-area interface rows of each pair (P, k; A/m²) for the equations of `pair_fields` — φ_e,
+        φ_s, x and, with a liquid electrolyte, c_e (Li+ leaves with the faradaic current) — and the
         sum of squares of this rank's layer residuals × w (0 without layers)."""
         i_int, i_bv = self.interface(jacobian=False)
+        if self.liquid:
+            return np.stack([-i_int, i_int, i_bv, -i_bv], axis=1), 0.0
         if not self.layer:
-            return -i_int, i_int, i_bv, 0.0
+            return np.stack([-i_int, i_int, i_bv], axis=1), 0.0
         r, r_x = self.layer.residual(self.s.x.array[self.pair_c], self.s_n.x.array[self.pair_c], self.dt, i_bv)
-        return -i_int, i_int, r_x, float(np.sum((self.pair_w[:, None] * r) ** 2))
+        return np.stack([-i_int, i_int, r_x], axis=1), float(np.sum((self.pair_w[:, None] * r) ** 2))
 
     def pair_jacobian(self):
-        """Per-area 3 × 3 Jacobian blocks of the pairs (P, 9; rows e, s, x × columns φ_e, φ_s, x)
-        and the corrections (P, 3) that turn the residual rows into those of the condensed
-        system (None without layers)."""
+        """Per-area k × k Jacobian blocks of the pairs (P, k², rows × columns in the order of
+        `pair_fields`, row-major) and the corrections (P, k) that turn the residual rows into those
+        of the condensed system (None without layers)."""
+        if self.liquid:  # rows and columns φ_e, φ_s, x, c_e
+            _, i_bv, g, g_dl, dibv, dce = self.interface()
+            blocks = np.stack([g_dl, -g_dl, -dibv, -dce, -g_dl, g_dl, dibv, dce, -g, g, dibv, dce,
+                               g, -g, -dibv, -dce], axis=1)
+            return blocks, None
         _, i_bv, g, g_dl, dibv = self.interface()
         if self.layer:
             x = self.s.x.array[self.pair_c]
@@ -264,6 +357,8 @@ class ElectrochemModel:
         """Uniform stoichiometry x0 at rest: φ_e = 0 (the anode's potential), φ_s = U(x0)."""
         self.s.x.array[:] = x0
         self.phi_e.x.array[:] = 0.0
+        if self.liquid:
+            self.c_e.x.array[:] = self.mats.electrolyte.c_e
         self.phi_s.x.array[:] = float(self.mats.cam.ocv(x0))
         if self.collector.phi is not None:
             self.collector.phi.x.array[:] = float(self.mats.cam.ocv(x0))
@@ -290,6 +385,8 @@ class ElectrochemModel:
         for u, rate in zip(self.unknowns, self._rate):
             u.x.array[:] += dt * rate
         self.s.x.array[:] = limit_stoichiometry_step(self.s_n.x.array, self.s.x.array)
+        if self.liquid:  # an extrapolated electrolyte must not run out of Li+
+            self.c_e.x.array[:] = np.maximum(self.c_e.x.array, 0.5 * self.c_e_n.x.array)
         if self.layer and self._layer_rate is not None:
             self.layer.y[:] = limit_stoichiometry_step(self.layer.y, self.layer.y + dt * self._layer_rate)
 
@@ -348,6 +445,28 @@ class ElectrochemModel:
 
     def anode_current(self) -> float:
         return self.integral(self._i_anode)
+
+    def salt(self) -> float:
+        """Li+ in the electrolyte, mol (ε c_e with the vertex rule, as in its balance); 0 for a solid one."""
+        return self.integral(self._salt) if self.liquid else 0.0
+
+    def salt_source(self) -> float:
+        """Net Li+ current into the electrolyte, A: faradaic at the anode minus at the CAM interface."""
+        if not self.liquid:
+            return 0.0
+        _, i_bv = self.interface(jacobian=False)
+        return self.integral(self._i_anode_far) + self.doms.comm.allreduce(float(np.sum(self.pair_w * i_bv)))
+
+    def electrolyte_range(self) -> tuple[float, float]:
+        """Smallest and largest c_e (mol/m³) over the electrolyte; (c_e, c_e) for a solid one."""
+        from mpi4py import MPI
+
+        if not self.liquid:
+            return self.mats.electrolyte.c_e, self.mats.electrolyte.c_e
+        a = self.c_e.x.array[:self.V_ce.dofmap.index_map.size_local]
+        comm = self.doms.comm
+        return (comm.allreduce(float(a.min(initial=np.inf)), op=MPI.MIN),
+                comm.allreduce(float(a.max(initial=-np.inf)), op=MPI.MAX))
 
     def stoichiometry_range(self) -> tuple[float, float]:
         from mpi4py import MPI

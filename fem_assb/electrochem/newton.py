@@ -16,9 +16,11 @@ fails — refactorising costs ~15× a solve with an existing factorisation):
   tolerance follows the residual decrease (Eisenstat–Walker type), floored at `lin_rtol`.
 
 Convergence: the Newton update is below `atol` in every field (volts for potentials, the
-stoichiometry for x). Updates are damped so potentials move ≤ 0.5 V and x ≤ 0.25 per iteration,
-limited per node near x = 0 and 1 (model.limit_stoichiometry_step), then backtracked (halving)
-until the residual 2-norm decreases (all rows are currents in A).
+stoichiometry for x, relative for a liquid electrolyte's c_e). Updates are damped so potentials
+move ≤ 0.5 V, x ≤ 0.25 and c_e by ≤ 50 % per iteration, limited per node near x = 0 and 1
+(model.limit_stoichiometry_step), then backtracked (halving) until the residual 2-norm
+decreases (all rows are currents in A). With a liquid electrolyte the field split has a third
+block, c_e, with its own AMG.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ import numpy as np
 from fem_assb.electrochem.model import ElectrochemModel, limit_stoichiometry_step
 
 MAX_DPHI, MAX_DS = 0.5, 0.25
+#: largest relative move of the electrolyte's Li+ concentration per iterate (it must stay positive)
+MAX_DCE = 0.5
 #: `linear = "auto"` uses MUMPS below this many unknowns: the AMG-preconditioned GMRES was
 #: already 2× faster per discharge at 10 k unknowns and 4× at 40 k (3D LU fill grows fast)
 DIRECT_BELOW = 5_000
@@ -79,9 +83,7 @@ class Newton:
                      for u in model.unknowns]
         # local block indices of the interface pairs (fields concatenated, owned + ghost each)
         offs = np.cumsum([0] + [(m.size_local + m.num_ghosts) * bs for m, bs in self.maps])
-        self.loc = [np.asarray(model.pair_e + offs[0], PETSc.IntType),
-                    np.asarray(model.pair_s + offs[1], PETSc.IntType),
-                    np.asarray(model.pair_c + offs[2], PETSc.IntType)]
+        self.loc = [np.asarray(dofs + offs[k], PETSc.IntType) for k, dofs in model.pair_fields]
         # the equipotential collector's star (collector.py), in owned rows of the block matrix
         # (each rank owns a contiguous range holding its owned dofs field by field)
         col = model.collector
@@ -89,10 +91,11 @@ class Newton:
         first = np.cumsum([0] + [mp.size_local * bs for mp, bs in self.maps])  # owned rows of each field
         self.star_rows = np.asarray(first[1] + col.dofs, PETSc.IntType)  # local (owned) row numbers
         self.cc_row = int(first[3]) if col.kind == "equipotential" and col.owns_phi else -1
-        # interface node pairs: ≤ 3 more columns per pair a row's dof belongs to (a vertex copy
+        # interface node pairs: ≤ k more columns per pair a row's dof belongs to (a vertex copy
         # of a face-connected mesh may face several copies on the other side)
+        k = len(model.pair_fields)
         per_row = np.rint(self._pair_counts()).astype(np.int64)
-        extra_diag, extra_off = 3 * per_row, 3 * per_row
+        extra_diag, extra_off = k * per_row, k * per_row
         if col.kind == "equipotential":
             self.cc_global = model.doms.comm.bcast(start + self.cc_row if col.owns_phi else None, root=col.owner)
             (extra_diag if col.owns_phi else extra_off)[self.star_rows] += 1
@@ -110,10 +113,10 @@ class Newton:
     def _pair_counts(self) -> np.ndarray:
         """Per owned row of the block system: the number of interface pairs (of all ranks) its
         dof belongs to."""
-        ones = np.ones(self.model.pair_w.size)
+        ones = np.ones((self.model.pair_w.size, len(self.model.pair_fields)))
         with self.b.localForm() as loc:
             loc.set(0.0)
-        self._add_pair_rows(np.stack([ones, ones, ones], axis=1), weights=ones)
+        self._add_pair_rows(ones, weights=ones[:, 0])
         counts = self.b.array.copy()
         with self.b.localForm() as loc:
             loc.set(0.0)
@@ -166,21 +169,24 @@ class Newton:
             "fieldsplit_phi_pc_hypre_boomeramg_agg_nl": 1,
             "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
             "fieldsplit_c_sub_pc_type": "ilu",
+            # the electrolyte's Li+: a diffusion operator (D/h² ≫ 1/Δt), not diagonal like x
+            "fieldsplit_ce_ksp_type": "preonly", "fieldsplit_ce_pc_type": "hypre",
+            "fieldsplit_ce_pc_hypre_type": "boomeramg",
         }.items():
             opts[key] = value
         start = A.getOwnershipRange()[0]
         sizes = [m.size_local * bs for m, bs in self.maps]
         first = np.cumsum([0] + sizes)
-        # potentials: φ_e, φ_s and φ_cc (the equipotential collector's, if any); then x
-        pot = [np.arange(first[0], first[2])]
-        if len(sizes) > 3:
-            pot.append(np.arange(first[3], first[4]))
-        pot = np.asarray(start + np.concatenate(pot), PETSc.IntType)
-        conc = np.arange(start + first[2], start + first[3], dtype=PETSc.IntType)
+        kinds = self.model.kinds
+        rows = {kind: np.asarray(start + np.concatenate(
+            [np.arange(first[k], first[k + 1]) for k, kk in enumerate(kinds) if kk == kind] or [np.zeros(0, int)]),
+            PETSc.IntType) for kind in ("potential", "stoichiometry", "concentration")}
         pc = ksp.getPC()
         pc.setType("fieldsplit")
-        pc.setFieldSplitIS(("phi", PETSc.IS().createGeneral(pot, comm=comm)),
-                           ("c", PETSc.IS().createGeneral(conc, comm=comm)))
+        splits = [("phi", rows["potential"]), ("c", rows["stoichiometry"])]
+        if "concentration" in kinds:
+            splits.append(("ce", rows["concentration"]))
+        pc.setFieldSplitIS(*[(name, PETSc.IS().createGeneral(idx, comm=comm)) for name, idx in splits])
         ksp.setFromOptions()  # after the splits exist, so their sub-solvers read the options
         return ksp
 
@@ -211,8 +217,8 @@ class Newton:
         with self.b.localForm() as loc:
             loc.set(0.0)
         dolfinx.fem.petsc.assemble_vector_block(self.b, m.F_form, m.J_form, bcs=[])
-        r_e, r_s, r_x, layer_sq = m.pair_residual()
-        self._add_pair_rows(np.stack([r_e, r_s, r_x], axis=1))
+        rows, layer_sq = m.pair_residual()
+        self._add_pair_rows(rows)
         if m.collector.kind == "equipotential":
             flow, cc = m.collector.star_rows(m.i_app)
             owned = self.b.array
@@ -223,8 +229,8 @@ class Newton:
         return float(np.sqrt(self.b.norm() ** 2 + m.doms.comm.allreduce(layer_sq)))
 
     def _add_pair_rows(self, rows: np.ndarray, weights: np.ndarray | None = None) -> None:
-        """self.b += the per-area pair rows (P, 3: φ_e, φ_s, x equations) × pair weights
-        (default the interface areas)."""
+        """self.b += the per-area pair rows (P, k: the equations of model.pair_fields) × pair
+        weights (default the interface areas)."""
         from petsc4py import PETSc
 
         m = self.model
@@ -232,8 +238,8 @@ class Newton:
         parts = self._cpp.la.petsc.get_local_vectors(self.bI, self.maps)
         for p in parts:
             p[:] = 0.0
-        for k, idx in enumerate((m.pair_e, m.pair_s, m.pair_c)):
-            np.add.at(parts[k], idx, w * rows[:, k])
+        for col, (k, idx) in enumerate(m.pair_fields):
+            np.add.at(parts[k], idx, w * rows[:, col])
         self._cpp.la.petsc.scatter_local_vectors(self.bI, parts, self.maps)
         self.bI.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         self.b.axpy(1.0, self.bI)
@@ -254,7 +260,7 @@ class Newton:
         A = self.A
         A.zeroEntries()
         dolfinx.fem.petsc.assemble_matrix_block(A, m.J_form, bcs=[])
-        # one dense 3 × 3 block per pair: rows (e, s, c) × columns (φ_e, φ_s, x), row-major
+        # one dense k × k block per pair: rows and columns of model.pair_fields, row-major
         rc = np.stack(self.loc, axis=1)
         if rc.size:
             A.setValuesLocalRCV(rc, rc, m.pair_w[:, None] * blocks, addv=PETSc.InsertMode.ADD_VALUES)
@@ -322,18 +328,23 @@ class Newton:
                 return NewtonResult(False, it, lin_total, f"linear solver failed (PETSc reason {reason}{detail})")
             self.du.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
             parts = self._cpp.la.petsc.get_local_vectors(self.du, self.maps)
-            potentials = [k for k in range(len(parts)) if k != 2]
+            potentials = [k for k, kind in enumerate(m.kinds) if kind == "potential"]
             dphi = comm.allreduce(max(float(np.abs(parts[k][:sizes[k]]).max(initial=0.0)) for k in potentials),
                                   op=MPI.MAX)
+            dce = 0.0  # the electrolyte's Li+: relative moves (it must stay positive)
+            for k in (k for k, kind in enumerate(m.kinds) if kind == "concentration"):
+                c = m.unknowns[k].x.array[:sizes[k]]
+                dce = max(dce, float(np.abs(parts[k][:sizes[k]] / np.maximum(c, 1e-300)).max(initial=0.0)))
+            dce = comm.allreduce(dce, op=MPI.MAX)
             ds = float(np.abs(parts[2][:sizes[2]]).max(initial=0.0))
             if m.layer:
-                m.layer.update(parts[0][m.pair_e], parts[1][m.pair_s], parts[2][m.pair_c])
+                m.layer.update(*[parts[k][idx] for k, idx in m.pair_fields])
                 ds = max(ds, float(np.abs(m.layer.dy).max(initial=0.0)))
             ds = comm.allreduce(ds, op=MPI.MAX)
-            if not (np.isfinite(dphi) and np.isfinite(ds)):
+            if not (np.isfinite(dphi) and np.isfinite(ds) and np.isfinite(dce)):
                 return NewtonResult(False, it, lin_total, "non-finite Newton update")
-            damp = min(1.0, MAX_DPHI / max(dphi, 1e-300), MAX_DS / max(ds, 1e-300))
-            if damp == 1.0 and dphi < self.atol and ds < self.atol:
+            damp = min(1.0, MAX_DPHI / max(dphi, 1e-300), MAX_DS / max(ds, 1e-300), MAX_DCE / max(dce, 1e-300))
+            if damp == 1.0 and dphi < self.atol and ds < self.atol and dce < self.atol:
                 for u, du in zip(m.unknowns, parts):
                     u.x.array[:] -= du
                 if m.layer:

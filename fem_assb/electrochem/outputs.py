@@ -1,8 +1,9 @@
 """Results of an electrochemical run: ParaView fields, tables, summary quantities, plots.
 
 Fields (XDMF, one file per submesh, a time series each): `electrolyte.xdmf` with φ_e [V],
-the ionic current density j = −κ∇φ_e [A/m²] (cell-wise vector and magnitude) and the phase
-tag; `cam.xdmf` with φ_s [V], the stoichiometry x_Li = c/c_max of each node's volume (sub-grid
+the ionic current density j [A/m²] (−κ∇φ_e in a solid electrolyte; with a liquid one the
+concentrated-solution current incl. its diffusion part; cell-wise vector and magnitude), the
+phase tag and, with a liquid electrolyte, its Li+ concentration c_e [mol/m³]; `cam.xdmf` with φ_s [V], the stoichiometry x_Li = c/c_max of each node's volume (sub-grid
 surface layers included), the utilization η_CAM = (c − c0)/(c_max − c0) and x_Li_surface, the
 stoichiometry at the particle surface where the CAM meets the SE (what the kinetics see; equal
 to x_Li elsewhere) and collector_current_density [A/m² of contact], the current from the CAM
@@ -63,10 +64,8 @@ class FieldWriter:
         phase_of[tags.indices] = tags.values
         n_se = d.se_to_parent.size
         self.phase.x.array[Q0.dofmap.list[np.arange(n_se), 0]] = phase_of[d.se_to_parent]
-        kappa = model.mats.electrolyte.kappa
-        grad = ufl.grad(model.phi_e)
-        self._j_expr = dolfinx.fem.Expression(-kappa * grad, Q.element.interpolation_points())
-        self._jm_expr = dolfinx.fem.Expression(kappa * ufl.sqrt(ufl.inner(grad, grad)),
+        self._j_expr = dolfinx.fem.Expression(model.i_e, Q.element.interpolation_points())
+        self._jm_expr = dolfinx.fem.Expression(ufl.sqrt(ufl.inner(model.i_e, model.i_e)),
                                                Q0.element.interpolation_points())
         self.x = dolfinx.fem.Function(model.V_c, name="x_Li")
         self.x_surface = dolfinx.fem.Function(model.V_c, name="x_Li_surface")
@@ -108,7 +107,7 @@ class FieldWriter:
         self.i_cc.x.array[:] = 0.0
         self.i_cc.x.array[m.collector.dofs] = m.collector.current_density(m.i_app)
         self.i_cc.x.scatter_forward()
-        for f in (m.phi_e, self.j, self.jmag, self.phase):
+        for f in (m.phi_e, self.j, self.jmag, self.phase) + ((m.c_e,) if m.liquid else ()):
             self.se.write_function(f, t)
         for f in (m.phi_s, self.x, self.x_surface, self.util, self.i_cc):
             self.cam.write_function(f, t)
@@ -149,8 +148,24 @@ def profile(model, bin_um: float, x_start_um: float, length_um: float) -> dict:
     li = allsum(np.histogram(xi, edges, weights=weights * (s - cam.x0))[0], c)
     util = np.divide(li, vol * (1 - cam.x0), out=np.full_like(li, np.nan), where=vol > 0)
     cap = np.cumsum(li * cam.c_max * F) / model.doms.area_geometric / 3.6 / 1e4  # mAh/cm²
-    return {"x_um": 0.5 * (edges[1:] + edges[:-1]) - x_start_um, "cam_volume_fraction_weight": vol,
-            "utilization": util, "cumulative_capacity_mAh_cm2": cap}
+    out = {"x_um": 0.5 * (edges[1:] + edges[:-1]) - x_start_um, "cam_volume_fraction_weight": vol,
+           "utilization": util, "cumulative_capacity_mAh_cm2": cap}
+    if model.liquid:  # the electrolyte's Li+, averaged over its pore volume per bin
+        import dolfinx.fem
+        import dolfinx.fem.petsc
+        import ufl
+        from petsc4py import PETSc
+
+        vec = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(
+            model.porosity * ufl.TestFunction(model.V_ce) * model.doms.dx_se_lumped))
+        vec.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        ne = model.V_ce.dofmap.index_map.size_local
+        we, xe = vec.getArray()[:ne].copy(), model.V_ce.tabulate_dof_coordinates()[:ne, 0] / 1e-6
+        xe = np.clip(xe, edges[0], edges[-1])
+        pore = allsum(np.histogram(xe, edges, weights=we)[0], c)
+        salt = allsum(np.histogram(xe, edges, weights=we * model.c_e.x.array[:ne])[0], c)
+        out["c_e_mol_m3"] = np.divide(salt, pore, out=np.full_like(salt, np.nan), where=pore > 0)
+    return out
 
 
 def collector_face(model) -> dict | None:
@@ -186,7 +201,8 @@ def masses_per_area(structure_info: dict, mats) -> dict:
 
 
 def write_profile(path: Path, prof: dict) -> None:
-    write_columns(path, {c: prof[c] for c in ("x_um", "utilization", "cumulative_capacity_mAh_cm2")})
+    cols = ("x_um", "utilization", "cumulative_capacity_mAh_cm2") + (("c_e_mol_m3",) if "c_e_mol_m3" in prof else ())
+    write_columns(path, {c: prof[c] for c in cols})
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:

@@ -28,6 +28,10 @@ import numpy as np
 
 from fem_assb.electrochem import checkpoint
 from fem_assb.electrochem.model import X_TOLERANCE
+
+#: a liquid electrolyte counts as depleted below this share of its initial c_e (stop at once), or
+#: below STARVED when the time step cannot get past it
+DEPLETED, STARVED = 1e-3, 0.05
 from fem_assb.errors import InputError, SolverError
 from fem_assb.parallel import peak_memory_mb, progress_logger
 from fem_assb.units import F, MA_CM2, OHM_CM2
@@ -142,6 +146,7 @@ class Simulation:
         else:
             self.model.set_equilibrium(cam.x0)
             self.state["li0"] = self.model.lithium()
+            self.state["salt0"] = self.model.salt()
         from fem_assb.electrochem.outputs import FieldWriter
 
         self.writer = FieldWriter(self.model, self.folder, append=resume)
@@ -178,6 +183,8 @@ class Simulation:
     def _checkpoint_fields(self) -> dict:
         m = self.model
         fields = {"phi_e": m.phi_e, "phi_s": m.phi_s, "s": m.s}
+        if m.liquid:
+            fields["c_e"] = m.c_e
         if m.collector.phi is not None:
             fields["phi_cc"] = m.collector.phi
         if m.layer:
@@ -234,6 +241,7 @@ class Simulation:
                 self._reject("newton" if not res.converged else "x_range")
                 s["dt"] = dt / 4
                 if s["dt"] < sv.dt_min_s:
+                    self._check_electrolyte(STARVED)  # the last accepted state: running out of Li+?
                     why = res.reason if not res.converged else f"x_Li left (−{band:g}, 1 + {band:g}): [{lo:.6f}, {hi:.6f}]"
                     raise SolverError(f"time step {s['step'] + 1} at t = {s['t'] / 3600:.4f} h cannot converge "
                                       f"(U = {s['voltage']:.4f} V): {why}; Δt fell below dt_min_s = "
@@ -330,6 +338,8 @@ class Simulation:
         from mpi4py import MPI
 
         self._dx = self.comm.allreduce(dx, op=MPI.MAX)
+        s["salt_source_C"] = s.get("salt_source_C", 0.0) + m.salt_source() * dt  # backward Euler, as the balance
+        self._check_electrolyte()
         self._first = s["t_in_step"] == 0.0  # its change includes the jump of the current
         m.commit(None if self._first else dt)  # a jump over Δt is no rate to extrapolate
         A = self.doms.area_geometric
@@ -351,6 +361,27 @@ class Simulation:
             "capacity_mAh_cm2": s["charge_C"] / A / 3.6 / 1e4, "energy_mWh_cm2": s["energy_J"] / A / 3.6 / 1e4,
             "mean_utilization": util, "dt_s": dt, "newton_its": res.iterations,
             "linear_its": res.linear_iterations})
+
+    def _check_electrolyte(self, limit: float = DEPLETED) -> None:
+        """Stop with one line when a liquid electrolyte runs out of Li+ somewhere (c_e below
+        `limit` × its initial value): where and when, rather than a Newton failure later."""
+        m = self.model
+        if not m.liquid:
+            return
+        lo, _ = m.electrolyte_range()
+        c0 = self.mats.electrolyte.c_e
+        if lo >= limit * c0:
+            return
+        from mpi4py import MPI
+
+        n = m.V_ce.dofmap.index_map.size_local
+        a = m.c_e.x.array[:n]
+        here = (float(a.min()), float(m.V_ce.tabulate_dof_coordinates()[int(np.argmin(a)), 0])) if n else (np.inf, 0.0)
+        _, x = self.comm.allreduce(here, op=MPI.MIN)
+        raise SolverError(f"electrolyte depleted at t = {self.state['t'] / 3600:.4f} h "
+                          f"({self.state['charge_C'] / self.doms.area_geometric / 3.6 / 1e4:.4f} mAh/cm²): c_e fell to "
+                          f"{lo:.3g} mol/m³ ({100 * lo / c0:.2g} % of {c0:g}) at x = {x / 1e-6:.1f} µm from the anode; "
+                          "the current is above what the electrolyte can carry")
 
     def _adapt(self, dt, V, res, sv):
         s = self.state
@@ -384,6 +415,11 @@ class Simulation:
         wall = s.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
         lo, hi = m.stoichiometry_range()
         memory = self.comm.gather(peak_memory_mb(), root=0)
+        electrolyte = {"kind": "liquid" if m.liquid else "solid", "c_e_range_mol_m3": list(m.electrolyte_range())}
+        if m.liquid:  # Li+ in the electrolyte changes by exactly what the reactions put in
+            salt0 = s.get("salt0") or 1e-300
+            electrolyte["salt_change_relative"] = (m.salt() - salt0) / salt0
+            electrolyte["salt_balance_error"] = abs(F * (m.salt() - salt0) - s.get("salt_source_C", 0.0)) / (F * salt0)
         summary = {
             "scenario": sc.name, "materials": self.mats.name, "complete": s["protocol_step"] >= len(self.steps),
             "stop_reason": s["stop_reason"],
@@ -395,7 +431,7 @@ class Simulation:
             "steps": s["step"], "rejected_steps": s["rejected"],
             "rejected_steps_by_reason": s.get("rejected_by_reason", {}), "newton_iterations": s["newton_its"],
             "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
-            "surface_layer_cells": sc.solver.surface_layer,
+            "surface_layer_cells": sc.solver.surface_layer, "electrolyte": electrolyte,
             "collector": m.collector.summary(m.i_app, sc.collector.contact_resistance_ohm_cm2),
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
             "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,

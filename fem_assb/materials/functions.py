@@ -241,7 +241,87 @@ class ORegan2022Diffusivity(SOCFunction):
         return f"O'Regan et al. 2022 NMC811 GITT fit{factor} [{self.unit}]"
 
 
-_KINDS = {cls.kind: cls for cls in (Constant, Chen2020OCV, LogLinear, Table, ORegan2022Diffusivity)}
+# --- Liquid electrolyte: functions of the Li+ concentration c (mol/m³), LiPF6 in EC:EMC (3:7) -----
+# The same machinery as for the stoichiometry x; `valid` is a concentration range here. Each takes a
+# `scale`, so that a material set can anchor a published shape at its paper's value at 1 M.
+
+@dataclass(frozen=True)
+class Nyman2008Conductivity(SOCFunction):
+    """κ(c) = 0.1297 c³ − 2.51 c^1.5 + 3.329 c (S/m, c in mol/L), × scale; A. Nyman, M. Behm,
+    G. Lindbergh, Electrochim. Acta 53 (2008) 6356, as used in PyBaMM's Chen2020 set; measured on
+    0.2–2 mol/L."""
+
+    scale: float = 1.0
+    valid: tuple[float, float] = (200.0, 2000.0)
+    kind = "nyman2008_conductivity"
+
+    def __call__(self, x, m=NUMPY):
+        c = x / 1000.0
+        return self.scale * (0.1297 * c ** 3 - 2.51 * c ** 1.5 + 3.329 * c)
+
+    def describe(self) -> str:
+        return f"Nyman 2008 κ(c) × {self.scale:.4g} [{self.unit}]"
+
+
+@dataclass(frozen=True)
+class Nyman2008Diffusivity(SOCFunction):
+    """D(c) = 8.794e-11 c² − 3.972e-10 c + 4.862e-10 (m²/s, c in mol/L), × scale; Nyman et al. 2008."""
+
+    scale: float = 1.0
+    valid: tuple[float, float] = (200.0, 2000.0)
+    kind = "nyman2008_diffusivity"
+
+    def __call__(self, x, m=NUMPY):
+        c = x / 1000.0
+        return self.scale * (8.794e-11 * c ** 2 - 3.972e-10 * c + 4.862e-10)
+
+    def describe(self) -> str:
+        return f"Nyman 2008 D(c) × {self.scale:.4g} [{self.unit}]"
+
+
+#: Landesfeind & Gasteiger, J. Electrochem. Soc. 166 (2019) A3079, LiPF6 in EC:EMC (3:7 w:w): p1 … p9
+#: of p1 + p2 c + p3 T + p4 c² + p5 c T + p6 T² + p7 c³ + p8 c² T + p9 c T² (c in mol/L, T in K)
+LANDESFEIND2019 = {
+    "thermodynamic_factor": (2.57e1, -4.51e1, -1.77e-1, 1.94, 2.95e-1, 3.08e-4, 2.59e-1, -9.46e-3, -4.54e-4),
+    "transference": (-1.28e1, -6.12, 8.21e-2, 9.04e-1, 3.18e-2, -1.27e-4, 1.75e-2, -3.12e-3, -3.96e-5),
+}
+
+
+@dataclass(frozen=True)
+class Landesfeind2019(SOCFunction):
+    """Thermodynamic factor or transference number of LiPF6 in EC:EMC (3:7) as a polynomial in c and
+    T (LANDESFEIND2019), at the temperature `T`, × scale; measured on ≈ 0.1–2 mol/L."""
+
+    quantity: str = "transference"
+    T: float = 298.15
+    scale: float = 1.0
+    valid: tuple[float, float] = (100.0, 2000.0)
+    kind = "landesfeind2019"
+
+    def __post_init__(self):
+        if self.quantity not in LANDESFEIND2019:
+            raise InputError(f"landesfeind2019 function: quantity '{self.quantity}': accepted "
+                             f"{', '.join(LANDESFEIND2019)}")
+
+    def __call__(self, x, m=NUMPY):
+        c, T = x / 1000.0, self.T
+        p = LANDESFEIND2019[self.quantity]
+        return self.scale * (p[0] + p[1] * c + p[2] * T + p[3] * c ** 2 + p[4] * c * T + p[5] * T ** 2
+                             + p[6] * c ** 3 + p[7] * c ** 2 * T + p[8] * c * T ** 2)
+
+    def describe(self) -> str:
+        return f"Landesfeind 2019 {self.quantity}(c) at {self.T:g} K × {self.scale:.4g} [{self.unit}]"
+
+
+def anchored(f: SOCFunction, at: float, value: float) -> SOCFunction:
+    """`f` rescaled so that f(at) = value (a published shape through a paper's point)."""
+    import dataclasses
+
+    return dataclasses.replace(f, scale=f.scale * value / float(f(at)))
+
+
+_KINDS = {cls.kind: cls for cls in (Constant, Chen2020OCV, LogLinear, Table, ORegan2022Diffusivity,
+                                    Nyman2008Conductivity, Nyman2008Diffusivity, Landesfeind2019)}
 #: factor from the natural unit of fixed-formula kinds to another unit of the same quantity
 _NATURAL = {("oregan2022", "cm²/s"): 1e4}
 
@@ -278,7 +358,7 @@ def scaled(f: SOCFunction, factor: float, unit: str) -> SOCFunction:
         return dataclasses.replace(f, y0=f.y0 * factor, y1=f.y1 * factor, unit=unit)
     if isinstance(f, Table):
         return dataclasses.replace(f, y=tuple(v * factor for v in f.y), unit=unit)
-    if isinstance(f, ORegan2022Diffusivity):
+    if hasattr(f, "scale"):
         return dataclasses.replace(f, scale=f.scale * factor, unit=unit)
     if factor != 1.0:
         raise InputError(f"function kind '{f.kind}' has a fixed unit and cannot be rescaled")

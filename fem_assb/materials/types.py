@@ -47,14 +47,15 @@ class SolidElectrolyte:
 
 @dataclass(frozen=True)
 class LiquidElectrolyte:
-    """A binary liquid electrolyte (concentrated-solution parameters at the initial state)."""
+    """A binary liquid electrolyte in concentrated-solution theory: properties are functions of
+    the Li+ concentration c (mol/m³); `c_e` is the initial, uniform concentration."""
 
     name: str
-    kappa: float  # S/m
     c_e: float  # mol/m³
-    diffusivity: float  # m²/s
-    transference: float
-    thermodynamic_factor: float
+    kappa: SOCFunction  # S/m, bulk ionic conductivity κ(c)
+    diffusivity: SOCFunction  # m²/s, salt diffusivity D(c)
+    transference: SOCFunction  # t+(c)
+    thermodynamic_factor: SOCFunction  # 1 + d ln f±/d ln c
     density: float | None = None
     sources: dict = field(default_factory=dict)
 
@@ -91,8 +92,10 @@ class MaterialSet:
     separator_um: float
     cutoff_V: float
     temperature: float = 298.15  # K
-    cbd_kappa_ratio: float | None = None  # liquid case: κ_eff(CBD) / κ
-    separator_kappa_ratio: float = 1.0  # liquid case: porous separator κ_eff / κ
+    cbd_kappa_ratio: float | None = None  # liquid case: κ_eff(CBD) / κ (also D_eff / D)
+    cbd_porosity: float | None = None  # liquid case: electrolyte volume fraction of the CBD
+    separator_kappa_ratio: float = 1.0  # liquid case: porous separator κ_eff / κ (also D_eff / D)
+    separator_porosity: float = 1.0  # liquid case: electrolyte volume fraction of the separator
     #: specific capacity defining 1C for `c_rate` steps, mAh per g CAM (None: the structure's
     #: theoretical capacity from c_max − c0 defines 1C)
     c_rate_mAh_g: float | None = None

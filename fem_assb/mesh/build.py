@@ -24,7 +24,11 @@ def fragment_share(sc) -> float:
     return 0.1 if sc.collector.kind == "uniform" else 0.0
 
 
-def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: float = 0.0) -> TaggedMesh:
+def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: float = 0.0,
+               cbd_as_se: bool = False) -> TaggedMesh:
+    """The hexahedral mesh of a structure (mesh/voxel.py) after the mesh's own changes to the image:
+    coarsening or refinement, collector fragments, clusters that carry no current and, with
+    `cbd_as_se` (a solid electrolyte, seed 001), the CBD meshed as SE."""
     from mpi4py import MPI
 
     from fem_assb.mesh.voxel import build_hex_mesh
@@ -40,7 +44,10 @@ def voxel_mesh(structure, mesh_cfg, phases=None, comm=None, fragment_share: floa
         log(f"mesh: image {structure.labels.shape} is not a multiple of mesh.coarsen = {k}: "
             f"{pad} SE voxel layer(s) added at the separator side (x = 0), {ny % k} voxel(s) cut at "
             f"y = end, {nz % k} at z = end", c=comm)
-    labels = coarsen(structure.labels, k)
+    labels = structure.labels
+    if cbd_as_se and np.any(labels == Phase.CBD):
+        labels = np.where(labels == Phase.CBD, np.uint8(Phase.SE), labels)
+    labels = coarsen(labels, k)
     lost = structure.cc_delaminated
     if lost is not None and k > 1:
         lost = coarsen_collector_mask(lost, structure.labels[-1] == Phase.CAM, k)
@@ -90,6 +97,7 @@ def gmsh_mesh(cfg, separator_um: float, mesh_cfg, where: str, comm=None) -> Tagg
     unsupported = [k for k, bad in [
         ("image", cfg.image is not None), ("layers", len(cfg.layers) != 1),
         ("void_fraction", layer.void_fraction > 0), ("binder_ratio", layer.binder_ratio > 0),
+        ("cbd_fraction", layer.cbd_fraction > 0),
         ("delamination_fraction", cfg.delamination_fraction > 0), ("cc_wall", cfg.cc_wall),
         ("cc_delamination_fraction", cfg.cc_delamination_fraction > 0),
         ("cc_crop_um", cfg.cc_crop_um > 0 or cfg.cc_contact_target is not None),
@@ -125,4 +133,7 @@ def scenario_mesh(sc, phases=None, comm=None):
     structure = build_structure(sc.structure, sep, comm=comm)
     if sc.mesh.kind == "gmsh":
         return structure, gmsh_mesh(sc.structure, sep, sc.mesh, "[structure]", comm)
-    return structure, voxel_mesh(structure, sc.mesh, phases, comm, fragment_share(sc))
+    from fem_assb.materials.types import LiquidElectrolyte
+
+    liquid = isinstance(mats.electrolyte, LiquidElectrolyte)
+    return structure, voxel_mesh(structure, sc.mesh, phases, comm, fragment_share(sc), cbd_as_se=not liquid)

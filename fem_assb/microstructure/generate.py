@@ -82,6 +82,14 @@ def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) 
         binder = fill.binder_menisci(avail, packing, h, n_binder, rng)
         labels[binder] = Phase.BINDER
         avail &= ~binder
+    n_cbd = int(round(layer.cbd_fraction * n))
+    if n_cbd:
+        if packing is None or n_cbd > avail.sum():
+            raise InputError(f"{where} cbd_fraction = {layer.cbd_fraction:g} needs CAM particles and room beside them "
+                             f"(at most {avail.sum() / n:.3f})")
+        cbd = fill.binder_menisci(avail, packing, h, n_cbd, rng)
+        labels[cbd] = Phase.CBD
+        avail &= ~cbd
     n_void = int(round(layer.void_fraction * n))
     if n_void > avail.sum():
         raise InputError(f"{where} void_fraction = {layer.void_fraction:g} does not fit beside CAM and binder "
