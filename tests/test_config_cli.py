@@ -44,8 +44,8 @@ def test_valid_scenario_loads(tmp_path):
     (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\ncam_diffusivity_factor = 0'),
      "[materials] cam_diffusivity_factor", "accepted 0 < cam_diffusivity_factor"),
     (GOOD + "\n[materials.x\n", "s.toml: is not valid TOML", ""),
-    (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_lipf6_li"'), "[materials] set",
-     "t+ = 0.25): only single-ion solid electrolytes (t+ = 1) are modelled so far; accepted nmc811_li6ps5cl_li"),
+    (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\nelectrolyte_transference = 0.4'),
+     "[materials] electrolyte_transference", "single-ion solid electrolyte (t+ = 1)"),
 ])
 def test_check_rejects_bad_input_with_one_line(tmp_path, cli, text, key, accepted):
     r = cli("check", write(tmp_path, text))

@@ -90,7 +90,24 @@ def test_anodes_and_electrolytes_units():
     for name, kappa_mS_cm in [("lgps", 3.2), ("lsipscl", 25), ("li6ps5cl_3.4", 3.4), ("li5.5ps4.5cl1.5", 9.7)]:
         assert ELECTROLYTES[name].kappa == pytest.approx(kappa_mS_cm * 0.1)
     for s in MATERIAL_SETS.values():
-        assert s.cam.c_max > s.cam.c0 > 0 and s.electrolyte.kappa > 0 and s.anode.i0 > 0
+        el = s.electrolyte
+        kappa = el.kappa(el.c_e) if callable(el.kappa) else el.kappa
+        assert s.cam.c_max > s.cam.c0 > 0 and kappa > 0 and s.anode.i0 > 0
+
+
+def test_liquid_electrolyte_matches_table_s1_at_1m_with_published_shapes():
+    """Seed 001 Table S1 at 1 M (κ 9.4 mS/cm, D 3.79e-6 cm²/s, t+ 0.25, TDF 1.85); the shapes are
+    the published fits' (Nyman 2008 κ at 0.5 M: 7.93 mS/cm before scaling; Landesfeind's t+ falls
+    with c)."""
+    from fem_assb.materials.functions import Nyman2008Conductivity
+
+    el = ELECTROLYTES["lipf6_ec_emc"]
+    c = np.array([500.0, 1000.0, 1500.0])
+    assert el.kappa(1000.0) == pytest.approx(0.94) and el.diffusivity(1000.0) == pytest.approx(3.79e-10)
+    assert el.transference(1000.0) == pytest.approx(0.25) and el.thermodynamic_factor(1000.0) == pytest.approx(1.85)
+    assert Nyman2008Conductivity(unit="S/m")(500.0) == pytest.approx(0.7933, abs=1e-4)
+    assert el.kappa(c)[0] / el.kappa(c)[1] == pytest.approx(0.7933 / 0.9487, rel=1e-4)  # the shape is kept
+    assert np.all(np.diff(el.transference(c)) < 0) and np.all(el.thermodynamic_factor(c) > 1)
 
 
 def test_unknown_material_set_is_input_error():

@@ -169,11 +169,12 @@ class Newton:
             "fieldsplit_phi_pc_hypre_boomeramg_agg_nl": 1,
             "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
             "fieldsplit_c_sub_pc_type": "ilu",
-            # the electrolyte's Li+: a diffusion operator (D/h² ≫ 1/Δt), not diagonal like x
-            "fieldsplit_ce_ksp_type": "preonly", "fieldsplit_ce_pc_type": "hypre",
-            "fieldsplit_ce_pc_hypre_type": "boomeramg",
         }.items():
             opts[key] = value
+        if "concentration" in self.model.kinds:  # the electrolyte's Li+: diffusion (D/h² ≫ 1/Δt), not diagonal
+            for key, value in {"fieldsplit_ce_ksp_type": "preonly", "fieldsplit_ce_pc_type": "hypre",
+                               "fieldsplit_ce_pc_hypre_type": "boomeramg"}.items():
+                opts[key] = value
         start = A.getOwnershipRange()[0]
         sizes = [m.size_local * bs for m, bs in self.maps]
         first = np.cumsum([0] + sizes)

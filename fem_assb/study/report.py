@@ -130,9 +130,11 @@ def gains(rows: list[dict], key: str, ref, by: str, values: list[str]) -> None:
             r[v + ".gain"] = float(r[v]) - float(base[v]) if base else float("nan")
 
 
-def profile_plot(study_dir: Path, rows: list[dict], label, path: Path, title: str) -> None:
-    """Utilization (left) and cumulative capacity (right) along x at cut-off, one line per row
-    (read from each case's profile.csv)."""
+def profile_plot(study_dir: Path, rows: list[dict], label, path: Path, title: str,
+                 right: tuple[str, str, float] = ("cumulative_capacity_mAh_cm2", "cumulative capacity [mAh/cm²]", 1.0)
+                 ) -> None:
+    """Utilization (left) and, right, a second profile.csv column (default the cumulative
+    capacity; `right` = (column, label, factor)) along x at cut-off, one line per row."""
     import csv
 
     import matplotlib
@@ -150,9 +152,9 @@ def profile_plot(study_dir: Path, rows: list[dict], label, path: Path, title: st
             prof = list(csv.DictReader(fh))
         x = [float(p["x_um"]) for p in prof]
         axes[0].plot(x, [float(p["utilization"]) for p in prof], label=label(r))
-        axes[1].plot(x, [float(p["cumulative_capacity_mAh_cm2"]) for p in prof], label=label(r))
+        axes[1].plot(x, [float(p[right[0]]) * right[2] for p in prof], label=label(r))
     axes[0].set_ylabel("mean CAM utilization at cut-off")
-    axes[1].set_ylabel("cumulative capacity [mAh/cm²]")
+    axes[1].set_ylabel(right[1])
     for ax in axes:
         ax.set_xlabel("x from separator [µm]")
         ax.grid(alpha=0.3)
