@@ -159,7 +159,8 @@ def test_single_ion_limit_reproduces_the_solid_electrolyte(tmp_path):
 
 def test_electrolyte_depletion_stops_with_one_line(tmp_path, cli):
     """A current the porous separator cannot carry: c_e reaches zero at the cathode side; the run
-    ends with exit 3 and one line naming when and where."""
+    ends there like at a cut-off (results written, the stop reason in the summary) with exit 3 and
+    one line naming when and where."""
     sc_toml = tmp_path / "dep.toml"
     img = tmp_path / "slab.npy"
     np.save(img, np.ones((20, 1, 1), np.uint8))
@@ -172,6 +173,9 @@ def test_electrolyte_depletion_stops_with_one_line(tmp_path, cli):
     assert r.returncode == 3, r.stderr
     line = r.stderr.strip().splitlines()
     assert len(line) == 1 and "electrolyte depleted" in line[0] and "µm from the anode" in line[0], r.stderr
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert s["electrolyte_depleted"] and line[0].endswith(s["stop_reason"])
+    assert s["electrolyte"]["c_e_range_mol_m3"][0] < 0.05 * 1000 and s["capacity_mAh_cm2"] > 0
 
 
 def _planar_liquid_series(folder):

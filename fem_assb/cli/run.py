@@ -54,4 +54,8 @@ def run(args):
     log(f"  {s['steps']} steps ({s['rejected_steps']} rejected), {s['newton_iterations']} Newton and "
         f"{s['linear_iterations']} linear iterations, charge balance error {s['charge_balance_error']:.1e}, "
         f"{s['wall_time_s']:.1f} s; results in {out}/")
+    if s["electrolyte_depleted"]:  # the results are written; the exit code says the run ended early
+        from fem_assb.errors import SolverError
+
+        raise SolverError(s["stop_reason"])
     return 0 if s["complete"] else 4

@@ -208,6 +208,8 @@ class Simulation:
             if not ended:
                 self._checkpoint()  # stopped early (max_steps): resumable with --resume
                 break
+            if s.get("depleted"):
+                break
             s["protocol_step"] += 1
             self.model.forget_rate()  # the current changes: the old rate is no predictor
             s["t_in_step"] = 0.0
@@ -241,7 +243,10 @@ class Simulation:
                 self._reject("newton" if not res.converged else "x_range")
                 s["dt"] = dt / 4
                 if s["dt"] < sv.dt_min_s:
-                    self._check_electrolyte(STARVED)  # the last accepted state: running out of Li+?
+                    depleted = self._depletion(STARVED)  # the last accepted state: running out of Li+?
+                    if depleted:
+                        s["stop_reason"], s["depleted"] = depleted, True
+                        return True
                     why = res.reason if not res.converged else f"x_Li left (−{band:g}, 1 + {band:g}): [{lo:.6f}, {hi:.6f}]"
                     raise SolverError(f"time step {s['step'] + 1} at t = {s['t'] / 3600:.4f} h cannot converge "
                                       f"(U = {s['voltage']:.4f} V): {why}; Δt fell below dt_min_s = "
@@ -271,6 +276,10 @@ class Simulation:
             self._snapshots(step, before, V)
             if step.until_V is not None and (V <= step.until_V if step.falling else V >= step.until_V):
                 s["stop_reason"] = f"cut-off {step.until_V:g} V"
+                return True
+            depleted = self._depletion(DEPLETED)
+            if depleted:  # the end of this discharge, like a cut-off (and of the protocol)
+                s["stop_reason"], s["depleted"] = depleted, True
                 return True
             self._progress(step, last_print)
             if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0:
@@ -339,7 +348,6 @@ class Simulation:
 
         self._dx = self.comm.allreduce(dx, op=MPI.MAX)
         s["salt_source_C"] = s.get("salt_source_C", 0.0) + m.salt_source() * dt  # backward Euler, as the balance
-        self._check_electrolyte()
         self._first = s["t_in_step"] == 0.0  # its change includes the jump of the current
         m.commit(None if self._first else dt)  # a jump over Δt is no rate to extrapolate
         A = self.doms.area_geometric
@@ -362,26 +370,27 @@ class Simulation:
             "mean_utilization": util, "dt_s": dt, "newton_its": res.iterations,
             "linear_its": res.linear_iterations})
 
-    def _check_electrolyte(self, limit: float = DEPLETED) -> None:
-        """Stop with one line when a liquid electrolyte runs out of Li+ somewhere (c_e below
-        `limit` × its initial value): where and when, rather than a Newton failure later."""
+    def _depletion(self, limit: float) -> str | None:
+        """Where and when a liquid electrolyte ran out of Li+ (c_e below `limit` × its initial value
+        somewhere), or None. Depletion ends the run like a cut-off — the voltage collapses right
+        after — with this as its stop reason (`fem-assb run` exits 3 with it)."""
         m = self.model
         if not m.liquid:
-            return
+            return None
         lo, _ = m.electrolyte_range()
         c0 = self.mats.electrolyte.c_e
         if lo >= limit * c0:
-            return
+            return None
         from mpi4py import MPI
 
         n = m.V_ce.dofmap.index_map.size_local
         a = m.c_e.x.array[:n]
         here = (float(a.min()), float(m.V_ce.tabulate_dof_coordinates()[int(np.argmin(a)), 0])) if n else (np.inf, 0.0)
         _, x = self.comm.allreduce(here, op=MPI.MIN)
-        raise SolverError(f"electrolyte depleted at t = {self.state['t'] / 3600:.4f} h "
-                          f"({self.state['charge_C'] / self.doms.area_geometric / 3.6 / 1e4:.4f} mAh/cm²): c_e fell to "
-                          f"{lo:.3g} mol/m³ ({100 * lo / c0:.2g} % of {c0:g}) at x = {x / 1e-6:.1f} µm from the anode; "
-                          "the current is above what the electrolyte can carry")
+        return (f"electrolyte depleted at t = {self.state['t'] / 3600:.4f} h "
+                f"({self.state['charge_C'] / self.doms.area_geometric / 3.6 / 1e4:.4f} mAh/cm², U = "
+                f"{self.state['voltage']:.4f} V): c_e fell to {lo:.3g} mol/m³ ({100 * lo / c0:.2g} % of {c0:g}) at "
+                f"x = {x / 1e-6:.1f} µm from the anode")
 
     def _adapt(self, dt, V, res, sv):
         s = self.state
@@ -421,8 +430,9 @@ class Simulation:
             electrolyte["salt_change_relative"] = (m.salt() - salt0) / salt0
             electrolyte["salt_balance_error"] = abs(F * (m.salt() - salt0) - s.get("salt_source_C", 0.0)) / (F * salt0)
         summary = {
-            "scenario": sc.name, "materials": self.mats.name, "complete": s["protocol_step"] >= len(self.steps),
-            "stop_reason": s["stop_reason"],
+            "scenario": sc.name, "materials": self.mats.name,
+            "complete": s["protocol_step"] >= len(self.steps) or bool(s.get("depleted")),
+            "stop_reason": s["stop_reason"], "electrolyte_depleted": bool(s.get("depleted")),
             "capacity_mAh_cm2": cap, "capacity_mAh_g": cap / mass["cam_g_cm2"],
             "energy_mWh_cm2": energy, "energy_density_Wh_kg": energy / mass["total_g_cm2"],
             "theoretical_capacity_mAh_cm2": self.info["theoretical_capacity_mAh_cm2"],
