@@ -44,6 +44,11 @@ def test_valid_scenario_loads(tmp_path):
     (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\ncam_diffusivity_factor = 0'),
      "[materials] cam_diffusivity_factor", "accepted 0 < cam_diffusivity_factor"),
     (GOOD + "\n[materials.x\n", "s.toml: is not valid TOML", ""),
+    (GOOD.replace("voxel_um = 2.0", "voxel_um = nan"), "[structure] voxel_um", "is not a finite number"),
+    ("# nothing but a comment\n", "s.toml: is empty", "at least one table"),
+    (GOOD.replace("current_mA_cm2 = 1.0", "current_mA_cm2 = inf"), "[steps.1] current_mA_cm2", "not a finite"),
+    (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\ncam_sigma_S_cm = {kind = "table", '
+                  'x = [0.2, 1.0], y = [0.01, nan]}'), "[materials] cam_sigma_S_cm", "not finite"),
     (GOOD.replace('set = "nmc811_li6ps5cl_li"', 'set = "nmc811_li6ps5cl_li"\nelectrolyte_transference = 0.4'),
      "[materials] electrolyte_transference", "single-ion solid electrolyte (t+ = 1)"),
 ])
@@ -97,3 +102,24 @@ def test_materials_json_lists_sets(cli):
     x0 = 0.021 / 0.0519
     assert data["material_sets"]["nmc622_bli3ps4_li"]["cam_i0_at_c0_A_cm2"] == pytest.approx(
         4.98e-4 * (x0 * (1 - x0)) ** 0.5, rel=1e-9)
+
+
+@pytest.mark.parametrize("case, text", [
+    ("huge", "GiB, more than 80% of this machine's"),
+    ("empty_image", "image is empty"),
+    ("cutoff_above_ocv", "not below the initial OCV"),
+])
+def test_check_runs_the_checks_that_need_no_mesh(tmp_path, cli, case, text):
+    """check refuses in a second what a run would find only after building the structure."""
+    import numpy as np
+
+    np.save(tmp_path / "empty.npy", np.zeros((0, 4, 4), np.uint8))
+    body = {"huge": GOOD.replace("size_um = [40, 20, 20]", "size_um = [2000, 2000, 2000]"),
+            "empty_image": GOOD.replace("size_um = [40, 20, 20]",
+                                        f'image = "{tmp_path / "empty.npy"}"\nimage_labels = {{0 = "SE"}}'),
+            "cutoff_above_ocv": GOOD.replace("current_mA_cm2 = 1.0", "current_mA_cm2 = 1.0\nuntil_V = 4.5")}[case]
+    r = cli("check", write(tmp_path, body))
+    assert r.returncode == 2 and text in r.stderr and "s.toml" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    if case == "huge":
+        assert cli("check", write(tmp_path, body), "--force").returncode == 0

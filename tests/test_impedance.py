@@ -151,3 +151,18 @@ def test_impedance_two_ranks_match_serial(tmp_path_factory, linear):
     if comm.rank == 0:  # ≈ 1e-8 seen with either solver
         assert np.allclose(s2.z, s1.z, rtol=1e-6, atol=0)
         assert np.allclose(s2.z_anode, s1.z_anode, rtol=1e-6, atol=0)
+
+
+def test_noise_is_not_an_arc():
+    """A frequency-independent spectrum (no capacitance) has no arcs, and wiggles far below the
+    spectrum's span are not arcs either (fem_assb/electrochem/impedance.ARC_SHARE)."""
+    from fem_assb.electrochem.impedance import arcs
+
+    f = np.logspace(7, 0, 57)
+    flat = 230.3 + 1e-10 * np.sin(np.arange(f.size)) + 0j
+    assert arcs(f, flat) == []
+    w = 2 * np.pi * f
+    one = 100.0 + 50.0 / (1 + 1j * w * 50.0 * 1e-6)  # one R ∥ C arc at 3.2 kHz
+    ripple = one + 1e-4 * np.sin(7 * np.log(f))  # 2e-6 of the span
+    found = arcs(f, ripple)
+    assert len(found) == 1 and found[0]["f_Hz"] == pytest.approx(1 / (2 * np.pi * 50e-6), rel=0.05)

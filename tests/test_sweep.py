@@ -1,5 +1,6 @@
 """Studies: expansion, resume after a kill, failure recording, rank groups, reports."""
 import csv
+import os
 import pytest
 
 from tests.conftest import ROOT, run_cli
@@ -84,7 +85,39 @@ def test_sweep_groups_and_single_case(tmp_path):
     bad = run_cli("sweep", study, "-o", tmp_path / "one", "--case", "9", cwd=tmp_path)
     assert bad.returncode == 2 and "--case 9" in bad.stderr
     bad = run_cli("sweep", study, "--group-size", "3", np_ranks=2, cwd=tmp_path)
-    assert bad.returncode == 2 and "must divide" in bad.stderr
+    assert bad.returncode == 2 and "accepted a divisor" in bad.stderr
+    bad = run_cli("sweep", study, "-o", tmp_path / "zero", "--group-size", "0", cwd=tmp_path)
+    assert bad.returncode == 2 and "--group-size 0" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_case_held_by_another_sweep_is_left_to_it(tmp_path):
+    """Two sweeps into one study folder (or overlapping --case jobs of an array) never compute the
+    same case: a case folder another live process holds is reported busy and skipped."""
+    import json
+    import subprocess
+
+    from fem_assb.io.lock import NAME
+    from fem_assb.lifeline import start_time
+
+    study = tmp_path / "s.toml"
+    study.write_text(STUDY.format(bad="0.5"))
+    out = tmp_path / "out"
+    holder = subprocess.Popen(["sleep", "600"])  # stands for the other sweep
+    try:
+        from fem_assb.study.spec import load_study
+
+        _, cases = load_study(study)
+        held = out / "cases" / cases[1].name
+        held.mkdir(parents=True)
+        (held / NAME).write_text(json.dumps({"host": os.uname().nodename, "pid": holder.pid,
+                                             "start": start_time(holder.pid), "since": "now", "command": "sweep"}))
+        r = run_cli("sweep", study, "-o", out, "--case", "0,1", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "1 held by another sweep" in r.stdout and f"case 1 {cases[1].name}: busy" in r.stdout
+        assert (out / "cases" / cases[0].name / "result.json").is_file()
+        assert not (held / "result.json").exists() and not (held / "error.json").exists()
+    finally:
+        holder.kill()
 
 
 def test_rank_groups_give_the_serial_results_of_each_case(tmp_path):

@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from fem_assb import lifeline
+
+    lifeline.watch()  # a SIGKILL of ./fem-assb ends this process too
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

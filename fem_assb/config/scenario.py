@@ -319,7 +319,10 @@ def read_toml(path: str | Path) -> dict:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     p = Path(path)
-    sc = parse(Scenario, read_toml(p), Where(str(p)))
+    table = read_toml(p)
+    if not table:  # the defaults are a demonstration, not a silent stand-in for a forgotten file
+        raise InputError(f"{p}: is empty: a scenario needs at least one table (see `fem-assb check --keys`)")
+    sc = parse(Scenario, table, Where(str(p)))
     sc.base_dir = p.resolve().parent
     if sc.structure.image is not None:
         img = Path(sc.structure.image)

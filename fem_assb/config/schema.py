@@ -11,6 +11,7 @@ the keys with units, ranges and help (used by `fem-assb check --keys`).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import MISSING, dataclass, field
@@ -115,6 +116,8 @@ def _convert(value, tp, name: str, m: dict, where: Where):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             where.fail(name, f"must be a number, got {value!r}")
         value = float(value)
+        if not math.isfinite(value):  # nan passes every range comparison
+            where.fail(name, f"= {value!r} is not a finite number")
     elif tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
             where.fail(name, f"must be an integer, got {value!r}")

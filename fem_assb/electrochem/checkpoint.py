@@ -4,8 +4,10 @@ number of ranks. A dof's key is its coordinates and the lowest midpoint of the c
 (`dof_keys`): the vertex copies of a face-connected mesh share coordinates but not cells. The
 stepper state is stored alongside as JSON. Both files are written atomically; the checkpoint of
 step N replaces that of the previous checkpoint. State that is not a finite-element function
-(the surface layers of the interface pairs) is stored the same way as `PointData`: values at
-keys, filled in place on loading."""
+(the surface layers of the interface pairs, the step predictor's rates) is stored the same way
+as `PointData`: values at keys, filled in place on loading. Fields and stepper state are one file,
+renamed into place at once, so a kill at any moment leaves either the previous checkpoint or the
+new one, never a mix."""
 from __future__ import annotations
 
 import io
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fem_assb.io.atomic import atomic_write_bytes, atomic_write_json
+from fem_assb.io.atomic import atomic_write_bytes
 
 
 @dataclass
@@ -70,14 +72,22 @@ def save(folder: Path, functions: dict, state: dict, comm) -> None:
             arrays[f"{name}_v"] = np.concatenate(vs)
     if comm.rank == 0:
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        atomic_write_bytes(folder / "checkpoint.npz", buf.getvalue())
-        atomic_write_json(folder / "checkpoint.json", state)
+        np.savez(buf, state_json=np.array(json.dumps(state)), **arrays)
+        atomic_write_bytes(folder / FILE, buf.getvalue())
     comm.barrier()
 
 
+FILE = "checkpoint.npz"
+
+
 def exists(folder: Path) -> bool:
-    return (folder / "checkpoint.json").is_file() and (folder / "checkpoint.npz").is_file()
+    return (folder / FILE).is_file()
+
+
+def read_state(folder: Path) -> dict:
+    """The stepper state stored with the checkpoint."""
+    with np.load(folder / FILE) as data:
+        return json.loads(str(data["state_json"]))
 
 
 def load(folder: Path, functions: dict) -> dict:
@@ -85,7 +95,7 @@ def load(folder: Path, functions: dict) -> dict:
     stepper state."""
     from scipy.spatial import cKDTree
 
-    data = np.load(folder / "checkpoint.npz")
+    data = np.load(folder / FILE)
     for name, f in functions.items():
         if f"{name}_x" not in data:
             from fem_assb.errors import InputError
@@ -102,4 +112,4 @@ def load(folder: Path, functions: dict) -> dict:
             raise InputError(f"{folder}: the checkpoint belongs to another mesh (field {name}); "
                              "resume with the scenario that wrote it")
         target[:] = data[f"{name}_v"][i]
-    return json.loads((folder / "checkpoint.json").read_text())
+    return json.loads(str(data["state_json"]))

@@ -72,15 +72,24 @@ def single_arc(f: np.ndarray, z: np.ndarray) -> dict:
     return {"f_Hz": float(apex), "arc_resistance_ohm_cm2": float(z.real.max() - z.real.min())}
 
 
+#: an arc counts if its resistance is at least this share of the spectrum's span of Re Z, and a
+#: spectrum whose span is below FLAT × |Re Z| has none (numerical noise, not physics)
+ARC_SHARE, FLAT = 0.01, 1e-9
+
+
 def arcs(f: np.ndarray, z: np.ndarray) -> list[dict]:
     """Characteristic frequencies of the arcs, highest first: the peaks of −∂Re Z/∂ln f (for an
     R ∥ C arc a peak of height R/2 at f = 1/(2πRC)). Unlike the apices of −Im Z, these stay
-    separate when a small arc (the anode's) sits on the flank of a large one."""
+    separate when a small arc (the anode's) sits on the flank of a large one. Peaks below
+    ARC_SHARE of the span of Re Z are left out."""
     lf = np.log(f)
     g = -np.gradient(z.real, lf)
+    span = float(z.real.max() - z.real.min())
+    if span <= FLAT * float(np.abs(z.real).max(initial=0.0)):
+        return []
     out = []
     for k in range(1, len(f) - 1):
-        if g[k] > g[k - 1] and g[k] >= g[k + 1] and g[k] > 1e-3 * g.max():
+        if g[k] > g[k - 1] and g[k] >= g[k + 1] and 2 * g[k] >= ARC_SHARE * span:
             a, b, c = np.polyfit(lf[k - 1:k + 2], g[k - 1:k + 2], 2)  # parabola: the peak between samples
             apex, top = (np.exp(-b / (2 * a)), c - b * b / (4 * a)) if a < 0 else (f[k], g[k])
             out.append({"f_Hz": float(apex), "arc_resistance_ohm_cm2": float(2 * top),
@@ -108,6 +117,11 @@ class Impedance:
         self.doms = build_domains(self.tm)
         self.model = ElectrochemModel(self.doms, self.mats, double_layer=True, collector=sc.collector.kind,
                                       contact_ohm_m2=sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)
+        if self.mats.cam.c_dl == 0 and self.mats.anode.c_dl == 0:
+            from fem_assb.parallel import warn
+
+            warn(f"material set {self.mats.name} has no double-layer capacitance (CAM and anode C_DL = 0): the "
+                 "spectrum has no charge-transfer arcs, only the ohmic part and solid diffusion", self.comm)
         self.newton = Newton(self.model, "direct")
         n = self.newton.n_dofs
         self.kind = sc.impedance.linear if sc.impedance.linear != "auto" else (

@@ -393,6 +393,18 @@ class ElectrochemModel:
     def forget_rate(self) -> None:
         self._rate = None
 
+    def predictor_rates(self) -> list[np.ndarray] | None:
+        """The step predictor's rates (per unknown, then the layers'), or None: checkpointed, so that
+        a resumed run predicts, and so steps, as the uninterrupted one."""
+        if getattr(self, "_rate", None) is None:
+            return None
+        return list(self._rate) + ([self._layer_rate] if self.layer else [])
+
+    def set_predictor_rates(self, rates: list[np.ndarray] | None) -> None:
+        self._rate = None if rates is None else rates[:len(self.unknowns)]
+        if self.layer:
+            self._layer_rate = None if rates is None else rates[len(self.unknowns)]
+
     def restore(self) -> None:
         """Return to the previous time level (after a rejected step)."""
         for new, old in zip(self.unknowns, self.previous):

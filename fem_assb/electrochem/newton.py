@@ -154,6 +154,9 @@ class Newton:
         ksp.setOperators(A)
         prefix = f"fem_assb_block_amg_{id(ksp)}_"
         ksp.setOptionsPrefix(prefix)
+        # sub-solver options are read at the first solve; a run that stops before it must not end
+        # with PETSc's list of unused options
+        PETSc.Options()["options_left"] = 0
         opts = PETSc.Options(prefix)
         for key, value in {
             "ksp_type": "gmres", "ksp_gmres_restart": restart, "pc_fieldsplit_type": "multiplicative",

@@ -85,6 +85,18 @@ def resolve_steps(sc, mats, one_c_mA_cm2: float, ocv0: float) -> list[Step]:
     return out
 
 
+def check_protocol(sc, source: str) -> None:
+    """The protocol's checks that need the materials only (cut-offs against the initial OCV), so
+    that bad input stops before a structure is built or a results folder is touched."""
+    from fem_assb.materials.library import resolve
+
+    mats = resolve(sc.materials)
+    try:
+        resolve_steps(sc, mats, 1.0, float(mats.cam.ocv(mats.cam.x0)))
+    except InputError as e:
+        raise InputError(f"{source}: {e}") from None
+
+
 class Simulation:
     def __init__(self, sc, folder: Path, resume: bool = False, comm=None):
         from mpi4py import MPI
@@ -108,6 +120,11 @@ class Simulation:
         self.doms = build_domains(self.tm)
         self.model = ElectrochemModel(self.doms, self.mats, sc.solver.double_layer, sc.solver.surface_layer,
                                       sc.collector.kind, sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)
+        if sc.solver.double_layer and self.mats.cam.c_dl == 0 and self.mats.anode.c_dl == 0:
+            from fem_assb.parallel import warn
+
+            warn(f"[solver] double_layer = true does nothing here: material set {self.mats.name} has no double-layer "
+                 "capacitance (CAM and anode C_DL = 0)", self.comm)
         self.newton = Newton(self.model, sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
         st = self.structure
         cam = self.mats.cam
@@ -140,8 +157,13 @@ class Simulation:
         if resume:
             if not checkpoint.exists(self.folder):
                 raise InputError(f"{self.folder}: no checkpoint to resume from (run without --resume)")
-            self.state = checkpoint.load(self.folder, self._checkpoint_fields())
-            self.model.commit()
+            m = self.model
+            rates = None
+            if checkpoint.read_state(self.folder).get("has_rates"):  # filled in place by load
+                rates = [np.zeros_like(u.x.array) for u in m.unknowns] + ([np.zeros_like(m.layer.y)] if m.layer else [])
+            self.state = checkpoint.load(self.folder, self._checkpoint_fields(rates))
+            m.commit()
+            m.set_predictor_rates(rates)
             self.log(f"resuming from step {self.state['step']} (t = {self.state['t'] / 3600:.3f} h)")
         else:
             self.model.set_equilibrium(cam.x0)
@@ -178,18 +200,30 @@ class Simulation:
     def _checkpoint(self):
         self.state["wall_before"] = self.state.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
         self.t_wall0 = time.perf_counter()
-        checkpoint.save(self.folder, self._checkpoint_fields(), self.state, self.comm)
+        rates = self.model.predictor_rates()
+        self.state["has_rates"] = rates is not None
+        checkpoint.save(self.folder, self._checkpoint_fields(rates), self.state, self.comm)
+        # a resumed run starts with a fresh preconditioner: so does the uninterrupted one, and both
+        # compute the same from here on
+        self.newton.refresh = True
 
-    def _checkpoint_fields(self) -> dict:
+    def _checkpoint_fields(self, rates: list | None = None) -> dict:
+        """Everything a resumed run needs: the fields, the layers and (if any) the predictor's rates."""
         m = self.model
         fields = {"phi_e": m.phi_e, "phi_s": m.phi_s, "s": m.s}
         if m.liquid:
             fields["c_e"] = m.c_e
         if m.collector.phi is not None:
             fields["phi_cc"] = m.collector.phi
+        keys = None
         if m.layer:
             keys = np.hstack([checkpoint.dof_keys(m.V_e)[m.pair_e], checkpoint.dof_keys(m.V_c)[m.pair_c]])
             fields["surface_layer"] = checkpoint.PointData(keys, m.layer.y)
+        if rates is not None:
+            for k, u in enumerate(m.unknowns):
+                fields[f"rate_{k}"] = checkpoint.PointData(checkpoint.dof_keys(u.function_space), rates[k])
+            if m.layer:
+                fields["rate_layer"] = checkpoint.PointData(keys, rates[-1])
         return fields
 
     def run(self) -> dict:
@@ -282,19 +316,18 @@ class Simulation:
                 s["stop_reason"], s["depleted"] = depleted, True
                 return True
             self._progress(step, last_print)
-            if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0:
-                self._checkpoint()
             out_every = self.sc.output.fields_every
             if out_every and s["step"] % out_every == 0:
                 self.writer.write(s["t"])
                 s["field_times"].append(s["t"])
             if jump_dt is not None:  # the jump is taken: go on with the step size it interrupted
                 s["dt"], jump_dt, located = max(jump_dt, sv.dt_initial_s), None, False
-                continue
-            if located:  # after a located approach keep the reduced step
+            elif located:  # after a located approach keep the reduced step
                 located = False
-                continue
-            self._adapt(dt, V, res, sv)
+            else:
+                self._adapt(dt, V, res, sv)
+            if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0:
+                self._checkpoint()  # after the next step size is chosen: a resumed run goes on identically
 
     def _reject(self, reason: str) -> None:
         """Undo the trial step, counting why (newton | x_range | voltage_located)."""
@@ -461,7 +494,7 @@ class Simulation:
                 outputs.plot_profile(prof, self.folder / "utilization_profile.png", f"{sc.name}: at end of run")
             if summary["complete"]:
                 atomic_write_json(self.folder / "summary.json", summary)  # last: marks a finished result
-                for name in ("checkpoint.json", "checkpoint.npz", "status.json"):
+                for name in (checkpoint.FILE, "status.json"):
                     (self.folder / name).unlink(missing_ok=True)
             else:  # stopped early: a status, never a summary that could pass for a finished run
                 atomic_write_json(self.folder / "status.json", {**summary, "resume_with": "--resume"})

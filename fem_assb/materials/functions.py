@@ -331,6 +331,13 @@ def function_from_config(data, unit: str, where: str) -> SOCFunction:
 
     `where` names the key for error messages (e.g. "file.toml: [materials.cam] ocv_V").
     """
+    def finite(v) -> bool:
+        if isinstance(v, (list, tuple)):
+            return all(finite(x) for x in v)
+        return not isinstance(v, float) or math.isfinite(v)
+
+    if not finite(data if not isinstance(data, dict) else list(data.values())):
+        raise InputError(f"{where}: contains a number that is not finite (nan or inf)")
     if isinstance(data, (int, float)) and not isinstance(data, bool):
         return Constant(unit=unit, value=float(data))
     if not isinstance(data, dict) or "kind" not in data:

@@ -61,6 +61,8 @@ def read_array(path: str | Path, shape=(), dtype: str = "uint8") -> np.ndarray:
         raise InputError(f"{p}: cannot be read as {suffix} image: {type(e).__name__}: {e}") from None
     if arr.ndim != 3:
         raise InputError(f"{p}: image must be 3D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise InputError(f"{p}: image is empty (shape {arr.shape})")
     return arr
 
 

@@ -59,7 +59,9 @@ def run_discharge(case, spec, folder: Path, comm) -> dict:
     `[conductivity] with_discharge`, also σ_eff of the composite without its separator."""
     from fem_assb.electrochem.simulation import Simulation
 
-    resume = (folder / "checkpoint.json").is_file()
+    from fem_assb.electrochem import checkpoint
+
+    resume = checkpoint.exists(folder)
     sim = Simulation(case.scenario, folder, resume=resume, comm=comm)
     summary = sim.run()
     if not summary["complete"]:
@@ -109,12 +111,23 @@ def _claim(claims: Path, case) -> bool:
 
 
 def run_case(case, spec, study_dir: Path, comm) -> str:
-    """Run one case on `comm`; returns 'done', 'skipped' or 'failed'."""
+    """Run one case on `comm`; returns 'done', 'skipped', 'busy' (another sweep holds it) or 'failed'."""
+    from fem_assb.io.lock import FolderBusy, locked
+
     folder = case_dir(study_dir, case)
     if done(study_dir, case):
         return "skipped"
+    try:
+        with locked(folder, comm):
+            if done(study_dir, case):  # finished by another sweep meanwhile
+                return "skipped"
+            return _run_locked(case, spec, folder, comm)
+    except FolderBusy:
+        return "busy"
+
+
+def _run_locked(case, spec, folder: Path, comm) -> str:
     if comm.rank == 0:
-        folder.mkdir(parents=True, exist_ok=True)
         (folder / "error.json").unlink(missing_ok=True)
     comm.barrier()
     t0 = time.perf_counter()
@@ -143,9 +156,9 @@ def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: lis
     from mpi4py import MPI
 
     comm = comm or MPI.COMM_WORLD
-    size = group_size or comm.size
+    size = comm.size if group_size is None else group_size
     if size < 1 or comm.size % size:
-        raise InputError(f"--group-size {size} must divide the number of ranks ({comm.size})")
+        raise InputError(f"--group-size {size}: accepted a divisor of the number of ranks ({comm.size}), ≥ 1")
     color = comm.rank // size
     n_groups = comm.size // size
     group = comm.Split(color, comm.rank)
@@ -154,7 +167,7 @@ def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: lis
     by_index = {c.index: c for c in cases}
     todo = cases if only is None else [by_index[i] for i in dict.fromkeys(only)]
     claims = _claims_dir(study_dir, comm) if n_groups > 1 else None
-    counts = {"done": 0, "skipped": 0, "failed": 0}
+    counts = {"done": 0, "skipped": 0, "busy": 0, "failed": 0}
     for case in todo:
         if claims is not None and not group.bcast(_claim(claims, case) if group.rank == 0 else None, root=0):
             continue
@@ -169,7 +182,8 @@ def sweep(spec, cases, study_dir: Path, group_size: int | None = None, only: lis
 
         shutil.rmtree(claims, ignore_errors=True)
     totals = {k: comm.allreduce(v if comm.rank % size == 0 else 0) for k, v in counts.items()}
-    log(f"{spec.study.name}: {totals['done']} run, {totals['skipped']} already done, {totals['failed']} failed "
+    busy = f", {totals['busy']} held by another sweep" if totals["busy"] else ""
+    log(f"{spec.study.name}: {totals['done']} run, {totals['skipped']} already done{busy}, {totals['failed']} failed "
         f"({len(todo)} case(s))")
     return totals
 
