@@ -159,10 +159,10 @@ def test_noise_is_not_an_arc():
     from fem_assb.electrochem.impedance import arcs
 
     f = np.logspace(7, 0, 57)
-    flat = 230.3 + 1e-10 * np.sin(np.arange(f.size)) + 0j
+    flat = 230.3 + 3e-7 * np.sin(np.arange(f.size)) + 0j  # the review's case: "arcs" of 1e-9 of Re Z
     assert arcs(f, flat) == []
     w = 2 * np.pi * f
     one = 100.0 + 50.0 / (1 + 1j * w * 50.0 * 1e-6)  # one R ∥ C arc at 3.2 kHz
-    ripple = one + 1e-4 * np.sin(7 * np.log(f))  # 2e-6 of the span
+    ripple = one + 1e-4 * np.sin(7 * np.log(f))  # wiggles of 2e-6 of the span
     found = arcs(f, ripple)
     assert len(found) == 1 and found[0]["f_Hz"] == pytest.approx(1 / (2 * np.pi * 50e-6), rel=0.05)
