@@ -17,16 +17,20 @@ import sys
 import time
 from pathlib import Path
 
-from structures import HERE, ROOT, image
-from fem_assb.io.atomic import atomic_write_json
+from runs import run_cases
+from structures import ROOT, image
+from fem_assb.launcher import mpirun_command
 
 
-def run_case(n: int, disc: str, ranks: int) -> dict:
-    out = HERE / "out" / f"conductivity_{n}_{disc}_{ranks}r.json"
+def run_case(name: str, folder: Path) -> dict:
+    """Case N-DISC-RANKSr, e.g. 256-fem-1r."""
+    n, disc, ranks = name.split("-")
+    n, ranks = int(n), int(ranks.rstrip("r"))
+    out = folder / f"{name}.json"
     cmd = [sys.executable, "-m", "fem_assb", "conductivity", str(image(n)), "--labels", "0=SE,1=CAM,3=void",
            "--voxel-size", "1.0", "--sigma", "SE=1,CAM=0,void=0", "--discretization", disc, "--json", str(out)]
     if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks), "--bind-to", "none"] + cmd
+        cmd = mpirun_command(ranks) + cmd
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     wall = time.perf_counter() - t
@@ -44,15 +48,8 @@ def main():
     ap.add_argument("--ranks", default="1,2")
     ap.add_argument("--disc", default="fv,fem")
     a = ap.parse_args()
-    path = HERE / "out" / "conductivity.json"
-    res = json.loads(path.read_text()) if path.exists() else {}
-    for n in map(int, a.sizes.split(",")):
-        for disc in a.disc.split(","):
-            for ranks in map(int, a.ranks.split(",")):
-                row = run_case(n, disc, ranks)
-                res[f"{n}-{disc}-{ranks}r"] = row
-                print(json.dumps(row), flush=True)
-                atomic_write_json(path, res)
+    run_cases("conductivity", [f"{n}-{disc}-{r}r" for n in a.sizes.split(",") for disc in a.disc.split(",")
+                                for r in a.ranks.split(",")], run_case)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from fem_assb.io.atomic import atomic_write_json
+from fem_assb.launcher import mpirun_command
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -75,7 +76,7 @@ def bench_mesh(n: int, ranks: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cmd = [sys.executable, __file__, "--mesh-worker", str(n)]
     if ranks > 1:
-        cmd = ["mpirun", "-n", str(ranks), "--bind-to", "none"] + cmd
+        cmd = mpirun_command(ranks) + cmd
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 

@@ -57,8 +57,9 @@ def commit() -> str:
 def run_study(study: str, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "commit.txt").write_text(commit() + "\n")  # the code that produced the results
-    cmd = [str(ROOT / "docker" / "mpirun-quiet"), "--bind-to", "none", "-n", "2", sys.executable, "-m", "fem_assb",
-           "sweep", str(ROOT / study), "-o", str(out), "--group-size", "1"]
+    from fem_assb.launcher import mpirun_command
+
+    cmd = [*mpirun_command(2), sys.executable, "-m", "fem_assb", "sweep", str(ROOT / study), "-o", str(out), "--group-size", "1"]
     subprocess.run(cmd, cwd=ROOT, check=False)
 
 

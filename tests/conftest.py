@@ -5,8 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mpi4py.MPI  # noqa: F401  (before dolfinx: the MPICH wheel's DOLFINx finds libmpi through it)
 import numpy as np
 import pytest
+
+from fem_assb.launcher import mpirun_command, outside_mpi_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,8 +18,8 @@ def run_cli(*args, np_ranks: int = 1, cwd=None, timeout=1800):
     """Run `fem-assb ARGS` as a subprocess (under mpirun when np_ranks > 1)."""
     cmd = [sys.executable, "-m", "fem_assb", *map(str, args)]
     if np_ranks > 1:
-        cmd = ["mpirun", "-n", str(np_ranks), "--bind-to", "none", *cmd]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), OMPI_ALLOW_RUN_AS_ROOT="1",
+        cmd = [*mpirun_command(np_ranks), *cmd]
+    env = dict(outside_mpi_env(), PYTHONPATH=str(ROOT), OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_smsc="^cma", MPLBACKEND="Agg")
     return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
 
@@ -31,7 +34,7 @@ def serial_result(module: str, function: str, *args, comm):
     if comm.rank == 0:
         code = (f"import json, sys; sys.path.insert(0, '.'); from {module} import {function} as f; "
                 f"print(json.dumps(f(*{args!r})))")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI", "PMIX", "PRTE"))}
+        env = outside_mpi_env()
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
                              check=True)
         value = json.loads(out.stdout.strip().splitlines()[-1])
@@ -69,7 +72,10 @@ def planar(tmp: Path, h_um=1.0, cam_um=20.0, sep_um=10.0, current=2.0, **extra):
     """A flat CAM slab on an SE separator: an exactly one-dimensional cell."""
     n = int(round(cam_um / h_um))
     img = tmp / f"slab_{h_um:g}.npy"
-    np.save(img, np.ones((n, 1, 1), np.uint8))
+    # every rank of an MPI test writes the same file: atomically, so no rank reads a half-written one
+    part = img.with_name(f"{img.stem}.{os.getpid()}.npy")
+    np.save(part, np.ones((n, 1, 1), np.uint8))
+    os.replace(part, img)
     d = {"name": "planar",
          "materials": {"set": "nmc811_li6ps5cl_li", "cam_diffusivity_cm2_s": D_FAST},
          "structure": {"image": str(img), "image_labels": {"1": "CAM"}, "voxel_um": h_um, "separator_um": sep_um},

@@ -263,8 +263,9 @@ def _ohmic_on_submesh(mesh, dx, length_m: float, area_m2: float) -> float:
     """σ_eff/σ of a unit-conductivity steady solve on a submesh of the discharge model, φ = 1 at
     x = 0 and 0 at x = L, insulated elsewhere; I from the energy identity."""
     import dolfinx.fem
-    import dolfinx.fem.petsc
     import ufl
+
+    from fem_assb import fenicsx
 
     V = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
     tol = 1e-3 * length_m
@@ -272,8 +273,8 @@ def _ohmic_on_submesh(mesh, dx, length_m: float, area_m2: float) -> float:
            for value, at in ((1.0, 0.0), (0.0, length_m))]
     u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     zero = dolfinx.fem.Constant(mesh, 0.0)
-    phi = dolfinx.fem.petsc.LinearProblem(ufl.inner(ufl.grad(u), ufl.grad(v)) * dx, zero * v * dx, bcs=bcs,
-                                          petsc_options={"ksp_type": "preonly", "pc_type": "lu"}).solve()
+    phi = fenicsx.linear_problem(ufl.inner(ufl.grad(u), ufl.grad(v)) * dx, zero * v * dx, bcs,
+                                 {"ksp_type": "preonly", "pc_type": "lu"}, "test_fem_energy_").solve()
     energy = mesh.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(ufl.inner(ufl.grad(phi), ufl.grad(phi)) * dx)))
     return energy * length_m / area_m2
 

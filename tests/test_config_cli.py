@@ -87,11 +87,34 @@ def test_version_help_and_keys(cli):
 
 def test_info_json_serial_and_two_ranks(cli):
     one = json.loads(cli("info", "--json").stdout)
-    assert set(one) == {"fem_assb", "dolfinx", "petsc", "mpi", "ranks", "scalar_type"}
+    assert set(one) == {"fem_assb", "dolfinx", "petsc", "mpi", "ranks", "scalar_type", "python", "linear_solvers"}
     assert tuple(map(int, one["dolfinx"].split(".")[:2])) >= (0, 9) and one["ranks"] == 1
     two = cli("info", "--json", np_ranks=2)
     lines = [ln for ln in two.stdout.splitlines() if ln.strip()]
     assert len(lines) == 1 and json.loads(lines[0])["ranks"] == 2
+
+
+def test_linear_solvers_follow_what_petsc_has(cli, monkeypatch):
+    """BoomerAMG where PETSc has hypre, else GAMG; MUMPS first for LU; a forced choice is honoured
+    or refused in one line, never silently replaced."""
+    from petsc4py import PETSc
+
+    solvers = json.loads(cli("info", "--json").stdout)["linear_solvers"]
+    hypre = PETSc.Sys.hasExternalPackage("hypre")
+    assert solvers["amg"]["chosen"] == ("boomeramg" if hypre else "gamg")
+    assert ("no hypre" in solvers["amg"]["why"]) == (not hypre)
+    assert solvers["direct"]["chosen"] == "mumps" and "superlu_dist" in solvers["direct"]["available"]
+    monkeypatch.setenv("FEM_ASSB_AMG", "gamg")
+    assert json.loads(cli("info", "--json").stdout)["linear_solvers"]["amg"] == {
+        "chosen": "gamg", "why": "forced by FEM_ASSB_AMG", "available": solvers["amg"]["available"]}
+    monkeypatch.setenv("FEM_ASSB_AMG", "ml")
+    bad = cli("info")
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "fem-assb: error: FEM_ASSB_AMG='ml': accepted boomeramg, gamg"]
+    if not hypre:
+        monkeypatch.setenv("FEM_ASSB_AMG", "boomeramg")
+        bad = cli("info")
+        assert bad.returncode == 2 and "built without hypre" in bad.stderr
 
 
 def test_materials_json_lists_sets(cli):

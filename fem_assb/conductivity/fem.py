@@ -25,9 +25,10 @@ def solve_on_mesh(tm: TaggedMesh, sigma: dict, U: float = 1.0, rtol: float = 1e-
                   t0=None) -> common.ConductivityResult:
     """Solve on a tagged mesh whose transport axis is x (coordinates in m)."""
     import dolfinx.fem
-    import dolfinx.fem.petsc
     import ufl
     from petsc4py import PETSc
+
+    from fem_assb import fenicsx, linear_solvers
 
     t0 = t0 or time.perf_counter()
     table = common.phase_sigma_table(sigma)
@@ -63,9 +64,8 @@ def solve_on_mesh(tm: TaggedMesh, sigma: dict, U: float = 1.0, rtol: float = 1e-
     L = dolfinx.fem.Constant(mesh, PETSc.ScalarType(0.0)) * v * ufl.dx
     opts = {"ksp_type": "cg", "ksp_rtol": rtol, "ksp_atol": 0.0, "ksp_max_it": 3000,
             "ksp_norm_type": "unpreconditioned"}
-    opts.update({"pc_type": "hypre", "pc_hypre_type": "boomeramg"} if PETSc.Sys.hasExternalPackage("hypre")
-                else {"pc_type": "gamg"})
-    problem = dolfinx.fem.petsc.LinearProblem(a, L, bcs=bcs, petsc_options=opts)
+    opts.update(linear_solvers.amg_options())
+    problem = fenicsx.linear_problem(a, L, bcs, opts, "fem_assb_conductivity_")
     phi = problem.solve()
     ksp = problem.solver
     if ksp.getConvergedReason() < 0:
@@ -90,11 +90,13 @@ def conducting_submesh(tm: TaggedMesh, table: np.ndarray) -> TaggedMesh:
     """The cells with σ > 0 as their own mesh (zero-conductivity phases leave the system)."""
     import dolfinx.mesh
 
+    from fem_assb import fenicsx
+
     n_local = tm.mesh.topology.index_map(3).size_local
     keep = tm.cell_tags.indices[(table[tm.cell_tags.values] > 0) & (tm.cell_tags.indices < n_local)]
     if tm.comm.allreduce(keep.size) == tm.mesh.topology.index_map(3).size_global:
         return tm
-    sub, cell_map, _, _ = dolfinx.mesh.create_submesh(tm.mesh, 3, keep.astype(np.int32))
+    sub, cell_map, _ = fenicsx.create_submesh(tm.mesh, 3, keep.astype(np.int32))
     phase_of = np.zeros(tm.mesh.topology.index_map(3).size_local + tm.mesh.topology.index_map(3).num_ghosts,
                         np.int32)
     phase_of[tm.cell_tags.indices] = tm.cell_tags.values

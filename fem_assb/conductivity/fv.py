@@ -6,7 +6,7 @@ between voxels c and d is g = h² / (h/(2σ_c) + R_cd + h/(2σ_d)) — harmonic 
 optional contact resistance R (Ω m²) between two phases; a boundary face at x = 0 or x = L
 has g = 2 σ_c h (0 where a detached collector contact insulates x = L). The matrix is
 assembled directly as distributed CSR in PETSc (each rank builds the rows of its slab of
-x-layers; no unstructured mesh) and solved with CG and hypre BoomerAMG (GAMG if hypre is
+x-layers; no unstructured mesh) and solved with CG and AMG (BoomerAMG, or GAMG if hypre is
 missing).
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from fem_assb import linear_solvers
 from fem_assb.conductivity import common
 from fem_assb.phases import Phase
 
@@ -153,12 +154,12 @@ def solve_fv(labels: np.ndarray, h_um: float, sigma: dict, U: float = 1.0, axis:
     ksp = PETSc.KSP().create(comm)
     ksp.setOperators(A)
     ksp.setType("cg")
-    pc = ksp.getPC()
-    if PETSc.Sys.hasExternalPackage("hypre"):
-        pc.setType("hypre")
-        pc.setHYPREType("boomeramg")
-    else:
-        pc.setType("gamg")
+    prefix = f"fem_assb_fv_{id(ksp)}_"
+    ksp.setOptionsPrefix(prefix)
+    opts = PETSc.Options()
+    for key, value in linear_solvers.amg_options(prefix).items():
+        opts[key] = value
+    ksp.setFromOptions()
     ksp.setTolerances(rtol=rtol, atol=0.0, max_it=2000)
     ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
     ksp.solve(rhs, x)

@@ -66,10 +66,9 @@ class Domains:
 
 
 def _submesh(tm: TaggedMesh, phases):
-    import dolfinx.mesh
+    from fem_assb import fenicsx
 
-    sub, cell_map, vertex_map, _ = dolfinx.mesh.create_submesh(tm.mesh, 3, tm.cells(*phases))
-    return sub, np.asarray(cell_map, np.int32), np.asarray(vertex_map, np.int32)
+    return fenicsx.create_submesh(tm.mesh, 3, tm.cells(*phases))
 
 
 def _boundary_measure(mesh, x_value: float, tol: float, exclude: np.ndarray | None = None):

@@ -6,8 +6,8 @@ J(Δt) = K + M/Δt, K the steady conductances (ohmic, charge transfer, diffusion
 storage terms (Li in the CAM, double-layer charge), so two assemblies at different Δt give K and
 M exactly — no second set of forms to keep in step with the model. A harmonic current
 î e^{iωt} at the current collector then solves (K + iωM) û = −r î, r = ∂F/∂I, here as the real
-2 × 2 block system A(ω) [û_re; û_im] = [−r; 0], A = [[K, −ωM], [ωM, K]], with MUMPS (small
-cells) or iteratively: flexible GMRES preconditioned by PRESB, P = [[K, −ωM], [ωM, K + 2ωM]]
+2 × 2 block system A(ω) [û_re; û_im] = [−r; 0], A = [[K, −ωM], [ωM, K]], with LU (small
+cells; linear_solvers.py) or iteratively: flexible GMRES preconditioned by PRESB, P = [[K, −ωM], [ωM, K + 2ωM]]
 (Axelsson, Neytcheva & Ahmad 2014), whose inverse needs two solves with K + ωM — the form of a
 backward-Euler Jacobian with Δt = 1/ω, so the discharge's block-AMG preconditioner (newton.py)
 serves unchanged; P⁻¹A has its eigenvalues in [1/2, 1] when K and M are positive definite, so
@@ -31,11 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from fem_assb import linear_solvers
 from fem_assb.errors import SolverError
 from fem_assb.parallel import peak_memory_mb, progress_logger
 from fem_assb.units import OHM_CM2
 
-#: `impedance.linear = "auto"` factorises the 2 × 2 block system with MUMPS below this many
+#: `impedance.linear = "auto"` factorises the 2 × 2 block system below this many
 #: unknowns of the cell (twice as many in the block system) and iterates above (benchmarks/impedance.py)
 DIRECT_BELOW = 20_000
 
@@ -207,8 +208,7 @@ class _DirectBlockSolver:
         self.ksp = PETSc.KSP().create(comm)
         self.ksp.setOperators(self.A)
         self.ksp.setType("preonly")
-        self.ksp.getPC().setType("lu")
-        self.ksp.getPC().setFactorSolverType("mumps")
+        linear_solvers.set_direct(self.ksp.getPC(), comm.size)
         self.x, self.b = self.A.createVecs()
         self.n = imp.r.getLocalSize()
         self.b.array[:self.n] = -imp.r.array_r

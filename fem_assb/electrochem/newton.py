@@ -8,10 +8,11 @@ room preallocated for them.
 Linear solvers (both inside GMRES, with the preconditioner reused across Newton iterations and
 time steps and rebuilt only when the Krylov iteration count exceeds `reuse_limit` or a solve
 fails — refactorising costs ~15× a solve with an existing factorisation):
-- direct: MUMPS LU of the whole Jacobian (robust; memory and time grow fast with size).
+- direct: LU of the whole Jacobian (MUMPS, else SuperLU_DIST: linear_solvers.py) (robust; memory and time grow fast with size).
 - iterative: GMRES preconditioned by a two-way field split, multiplicative (potentials first).
   The potential block [φ_e, φ_s] is one symmetric positive definite "two-domain Laplacian"
-  joined by the interface conductance ∂i/∂η > 0: BoomerAMG. The concentration block (lumped
+  joined by the interface conductance ∂i/∂η > 0: one AMG V-cycle (BoomerAMG, or GAMG where
+  PETSc has no hypre: linear_solvers.py). The concentration block (lumped
   mass/Δt + diffusion) is strongly diagonal: block-Jacobi ILU. Inexact Newton: the Krylov
   tolerance follows the residual decrease (Eisenstat–Walker type), floored at `lin_rtol`.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fem_assb import linear_solvers
 from fem_assb.electrochem.model import ElectrochemModel, limit_stoichiometry_step
 
 MAX_DPHI, MAX_DS = 0.5, 0.25
@@ -47,10 +49,11 @@ def _preallocated_like(A0, forms, extra_diag, extra_off):
     """An AIJ matrix with A0's layout, local-to-global map and pattern, plus room for
     `extra_diag` / `extra_off` more entries per owned row in the diagonal / off-diagonal block
     (A0 is assembled once to reveal its pattern: DOLFINx preallocates without inserting)."""
-    import dolfinx.fem.petsc
     from petsc4py import PETSc
 
-    dolfinx.fem.petsc.assemble_matrix_block(A0, forms, bcs=[])
+    from fem_assb import fenicsx
+
+    fenicsx.assemble_matrix(A0, forms)
     A0.assemble()
     indptr, cols, _ = A0.getValuesCSR()
     lo, hi = A0.getOwnershipRange()
@@ -69,16 +72,16 @@ class Newton:
     def __init__(self, model: ElectrochemModel, linear: str = "auto", atol: float = 1e-10,
                  max_it: int = 12, lin_rtol: float = 1e-8):
         import dolfinx.cpp
-        import dolfinx.fem.petsc
         from petsc4py import PETSc
+
+        from fem_assb import fenicsx
 
         self.model = model
         self.atol, self.max_it, self.lin_rtol = atol, max_it, lin_rtol
         self._cpp = dolfinx.cpp
-        A0 = dolfinx.fem.petsc.create_matrix_block(model.J_form)
-        self.b = dolfinx.fem.petsc.create_vector_block(model.F_form)
-        self.bI = dolfinx.fem.petsc.create_vector_block(model.F_form)
-        self.du = dolfinx.fem.petsc.create_vector_block(model.F_form)
+        A0 = fenicsx.create_matrix(model.J_form)
+        spaces = [u.function_space for u in model.unknowns]
+        self.b, self.bI, self.du = (fenicsx.create_vector(spaces) for _ in range(3))
         self.maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs)
                      for u in model.unknowns]
         # local block indices of the interface pairs (fields concatenated, owned + ghost each)
@@ -137,8 +140,7 @@ class Newton:
             self.ksp.setType("gmres")
             self.ksp.setGMRESRestart(100)
             pc = self.ksp.getPC()
-            pc.setType("lu")
-            pc.setFactorSolverType("mumps")
+            linear_solvers.set_direct(pc, self.model.doms.comm.size)
         else:
             self.reuse_limit = 40
             self.ksp = self.block_amg_ksp(self.A)
@@ -158,26 +160,14 @@ class Newton:
         # with PETSc's list of unused options
         PETSc.Options()["options_left"] = 0
         opts = PETSc.Options(prefix)
-        for key, value in {
-            "ksp_type": "gmres", "ksp_gmres_restart": restart, "pc_fieldsplit_type": "multiplicative",
-            "fieldsplit_phi_ksp_type": "preonly", "fieldsplit_phi_pc_type": "hypre",
-            "fieldsplit_phi_pc_hypre_type": "boomeramg",
-            # PMIS coarsening with truncated extended interpolation and one level of aggressive
-            # coarsening: ≈ 4× cheaper V-cycles than the classical defaults on these 27-point
-            # hex stencils, for ≈ 30 % more GMRES iterations (benchmarks/discharge.py)
-            "fieldsplit_phi_pc_hypre_boomeramg_strong_threshold": 0.5,
-            "fieldsplit_phi_pc_hypre_boomeramg_coarsen_type": "PMIS",
-            "fieldsplit_phi_pc_hypre_boomeramg_interp_type": "ext+i",
-            "fieldsplit_phi_pc_hypre_boomeramg_P_max": 4,
-            "fieldsplit_phi_pc_hypre_boomeramg_agg_nl": 1,
-            "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
-            "fieldsplit_c_sub_pc_type": "ilu",
-        }.items():
-            opts[key] = value
+        settings = {"ksp_type": "gmres", "ksp_gmres_restart": restart, "pc_fieldsplit_type": "multiplicative",
+                    "fieldsplit_phi_ksp_type": "preonly", **linear_solvers.amg_options("fieldsplit_phi_"),
+                    "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
+                    "fieldsplit_c_sub_pc_type": "ilu"}
         if "concentration" in self.model.kinds:  # the electrolyte's Li+: diffusion (D/h² ≫ 1/Δt), not diagonal
-            for key, value in {"fieldsplit_ce_ksp_type": "preonly", "fieldsplit_ce_pc_type": "hypre",
-                               "fieldsplit_ce_pc_hypre_type": "boomeramg"}.items():
-                opts[key] = value
+            settings.update({"fieldsplit_ce_ksp_type": "preonly", **linear_solvers.amg_options("fieldsplit_ce_")})
+        for key, value in settings.items():
+            opts[key] = value
         start = A.getOwnershipRange()[0]
         sizes = [m.size_local * bs for m, bs in self.maps]
         first = np.cumsum([0] + sizes)
@@ -214,13 +204,12 @@ class Newton:
     def residual(self) -> float:
         """Residual at the current state into self.b; returns the merit norm (the 2-norm of
         all residual rows, the surface layers' included)."""
-        import dolfinx.fem.petsc
-        from petsc4py import PETSc
+        from fem_assb import fenicsx
 
         m = self.model
         with self.b.localForm() as loc:
             loc.set(0.0)
-        dolfinx.fem.petsc.assemble_vector_block(self.b, m.F_form, m.J_form, bcs=[])
+        fenicsx.assemble_vector(self.b, m.F_form)
         rows, layer_sq = m.pair_residual()
         self._add_pair_rows(rows)
         if m.collector.kind == "equipotential":
@@ -252,8 +241,9 @@ class Newton:
         """Residual into self.b (unless the line search left it there, with its merit norm) and
         Jacobian into self.A at the current state; returns the merit norm. With surface layers
         both are those of the condensed system (layer unknowns eliminated)."""
-        import dolfinx.fem.petsc
         from petsc4py import PETSc
+
+        from fem_assb import fenicsx
 
         m = self.model
         if merit is None:
@@ -263,7 +253,7 @@ class Newton:
             self._add_pair_rows(corrections)
         A = self.A
         A.zeroEntries()
-        dolfinx.fem.petsc.assemble_matrix_block(A, m.J_form, bcs=[])
+        fenicsx.assemble_matrix(A, m.J_form)
         # one dense k × k block per pair: rows and columns of model.pair_fields, row-major
         rc = np.stack(self.loc, axis=1)
         if rc.size:

@@ -34,6 +34,8 @@ class FieldWriter:
         import dolfinx.fem
         import ufl
 
+        from fem_assb import fenicsx
+
         self.model = model
         comm = model.doms.comm
         mode = "a" if append and (folder / "electrolyte.xdmf").exists() else "w"
@@ -64,9 +66,9 @@ class FieldWriter:
         phase_of[tags.indices] = tags.values
         n_se = d.se_to_parent.size
         self.phase.x.array[Q0.dofmap.list[np.arange(n_se), 0]] = phase_of[d.se_to_parent]
-        self._j_expr = dolfinx.fem.Expression(model.i_e, Q.element.interpolation_points())
+        self._j_expr = dolfinx.fem.Expression(model.i_e, fenicsx.interpolation_points(Q.element))
         self._jm_expr = dolfinx.fem.Expression(ufl.sqrt(ufl.inner(model.i_e, model.i_e)),
-                                               Q0.element.interpolation_points())
+                                               fenicsx.interpolation_points(Q0.element))
         self.x = dolfinx.fem.Function(model.V_c, name="x_Li")
         self.x_surface = dolfinx.fem.Function(model.V_c, name="x_Li_surface")
         self.util = dolfinx.fem.Function(model.V_c, name="utilization")

@@ -50,8 +50,9 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
     import dolfinx.fem
     import dolfinx.mesh
     import gmsh
-    from dolfinx.io import gmshio
     from mpi4py import MPI
+
+    from fem_assb import fenicsx
 
     comm = comm or MPI.COMM_WORLD
     gap_um = 0.3 * size_um if gap_um is None else gap_um
@@ -78,9 +79,8 @@ def build_gmsh_mesh(centers_um, radii_um, box_um, separator_um: float = 0.0, cha
 
         raise SolverError(error)
     info = comm.bcast(info, root=0)
-    partitioner = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
-    mesh, ct, _ = gmshio.model_to_mesh(gmsh.model if comm.rank == 0 else None, comm, 0, gdim=3,
-                                       partitioner=partitioner)
+    partitioner = fenicsx.cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
+    mesh, ct, _ = fenicsx.model_to_mesh(gmsh.model if comm.rank == 0 else None, comm, 0, 3, partitioner)
     if comm.rank == 0:
         gmsh.finalize()
     info["gmsh_seconds"] = comm.bcast(time.perf_counter() - t0, root=0)

@@ -143,6 +143,8 @@ def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, g
     import ufl
     from mpi4py import MPI
 
+    from fem_assb import fenicsx
+
     if connectivity not in CONNECTIVITIES:
         raise ValueError(f"connectivity {connectivity!r}: accepted {', '.join(CONNECTIVITIES)}")
     comm = comm or MPI.COMM_WORLD
@@ -213,13 +215,13 @@ def build_hex_mesh(labels: np.ndarray, h_um: float, separator_um: float = 0.0, g
     grid_cells = np.concatenate(grid_cells) if grid_cells else np.zeros((0, 8), np.int64)
 
     element = basix.ufl.element("Lagrange", "hexahedron", 1, shape=(3,))
-    graph = dolfinx.mesh.create_cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
+    graph = fenicsx.cell_partitioner(dolfinx.mesh.GhostMode.shared_facet)
 
     def partition(comm_, n_parts, cell_types, _cells):
         """Partition and ghost by the unsplit grid (module docstring)."""
         return graph(comm_, n_parts, cell_types, [grid_cells.ravel()])
 
-    mesh = dolfinx.mesh.create_mesh(comm, cells, x, ufl.Mesh(element), partition)
+    mesh = dolfinx.mesh.create_mesh(comm, cells=cells, e=ufl.Mesh(element), x=x, partitioner=partition)
 
     # cell phases from the image at each cell's midpoint (ghost cells included)
     n_cells = mesh.topology.index_map(3).size_local + mesh.topology.index_map(3).num_ghosts
