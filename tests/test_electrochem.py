@@ -53,7 +53,7 @@ def reference_1d(sc, t_end, n=400, growth=1.0):
 
     full.terminal = True
     sol = solve_ivp(rhs, (0, t_end), np.full(n, cam.c0), method="BDF", rtol=1e-10, atol=1e-6, dense_output=True,
-                    jac_sparsity=diags([1, 1, 1], [-1, 0, 1], shape=(n, n)), events=full)
+                    jac_sparsity=diags([1.0, 1.0, 1.0], [-1, 0, 1], shape=(n, n)), events=full)
 
     def voltage(t):
         cs = surface(sol.sol(t))
