@@ -10,7 +10,6 @@ face); the default runs all eight. Both resolutions use one structure generated 
 memory per rank). Figures, not pass/fail tests.
 """
 import argparse
-import json
 from pathlib import Path
 
 from runs import DISCHARGE, run_cases, run_scenario

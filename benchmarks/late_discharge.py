@@ -6,7 +6,7 @@ The intact standard NMC622 | β-Li3PS4 electrode of the coarse delamination stud
 on 2 µm hexahedra, 425 µm separator) is cut to each size (x × y × z in µm) and discharged to
 2.6 V. Steps, Newton and linear iterations are counted above and below `--split-V` from the
 case's timeseries.csv: below 3.3 V the last ≈ 8 % of the capacity took three quarters of the
-Newton iterations before the per-node stoichiometry limit (model.limit_stoichiometry_step).
+Newton iterations before the per-node stoichiometry limit (kinetics.limit_stoichiometry_step).
 Writes benchmarks/out/late_discharge.json and prints a table. Figures, not pass/fail tests.
 """
 import argparse

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from runs import DISCHARGE, ROOT, run_scenario
+from runs import DISCHARGE, run_scenario
 from fem_assb.io.atomic import atomic_write_json
 
 HERE = Path(__file__).resolve().parent

@@ -86,6 +86,39 @@ def set_direct(pc, comm_size: int) -> None:
     pc.setFactorSolverType(name)
 
 
+def block_amg_ksp(A, splits, restart: int = 200):
+    """GMRES on the coupled cell system `A`, preconditioned by a multiplicative field split over
+    `splits` (name, index set) as CellSystem.field_splits gives them: one AMG V-cycle on the
+    potentials ("phi": a symmetric positive definite two-domain Laplacian joined by the
+    interface conductance) and on a liquid electrolyte's Li+ ("ce": diffusion, D/h² ≫ 1/Δt),
+    block-Jacobi ILU on the strongly diagonal stoichiometry block ("c": lumped mass/Δt +
+    diffusion). Used by the discharge's Newton and by impedance for K + ωM."""
+    from petsc4py import PETSc
+
+    ksp = PETSc.KSP().create(A.comm)
+    ksp.setOperators(A)
+    prefix = f"fem_assb_block_amg_{id(ksp)}_"
+    ksp.setOptionsPrefix(prefix)
+    # sub-solver options are read at the first solve; a run that stops before it must not end
+    # with PETSc's list of unused options
+    PETSc.Options()["options_left"] = 0
+    names = [name for name, _ in splits]
+    settings = {"ksp_type": "gmres", "ksp_gmres_restart": restart, "pc_fieldsplit_type": "multiplicative",
+                "fieldsplit_phi_ksp_type": "preonly", **amg_options("fieldsplit_phi_"),
+                "fieldsplit_c_ksp_type": "preonly", "fieldsplit_c_pc_type": "bjacobi",
+                "fieldsplit_c_sub_pc_type": "ilu"}
+    if "ce" in names:
+        settings.update({"fieldsplit_ce_ksp_type": "preonly", **amg_options("fieldsplit_ce_")})
+    opts = PETSc.Options(prefix)
+    for key, value in settings.items():
+        opts[key] = value
+    pc = ksp.getPC()
+    pc.setType("fieldsplit")
+    pc.setFieldSplitIS(*splits)
+    ksp.setFromOptions()  # after the splits exist, so their sub-solvers read the options
+    return ksp
+
+
 def report() -> dict:
     """The choices and why, for `fem-assb info`."""
     out = {}

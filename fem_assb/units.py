@@ -18,6 +18,7 @@ F_CM2 = 1e4  # F/m² per F/cm²
 OHM_CM2 = 1e-4  # Ω m² per Ω cm²
 G_CM3 = 1e3  # kg/m³ per g/cm³
 AS_PER_MAH = 3.6  # C per mAh
+MAH_CM2 = 3.6e4  # C/m² per mAh/cm² (and J/m² per mWh/cm²)
 
 
 def i00_to_si(i00_cgs: float, alpha: float) -> float:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
-from tests.conftest import D_FAST, planar, scenario, serial_result
+from tests.conftest import planar, scenario, serial_result
 from fem_assb.config.schema import Where, parse
 from fem_assb.materials.library import resolve
 from fem_assb.units import F, R
@@ -368,15 +368,15 @@ def test_c_rate_uses_the_material_sets_basis(tmp_path):
 def test_stoichiometry_step_limit_near_the_ends():
     """Newton/predictor moves pass unchanged inside (0, 1); near an end the softplus factor of i0
     changes by at most ×4 or ÷4 per iterate, and a node leaves deep saturation in one iterate."""
-    from fem_assb.electrochem.model import SATURATION_WIDTH as d, _softplus, limit_stoichiometry_step as lim
+    from fem_assb.electrochem.kinetics import SATURATION_WIDTH as d, limit_stoichiometry_step as lim, softplus
 
     x_old = np.array([0.5, 0.5, 0.2, 1 - 1e-3, 1 - 1e-3, 1 + 50 * d, 1 + 50 * d])
     x_new = np.array([0.7, 0.3, 0.1, 1.005, 0.99, 0.9, 1.01])
     x = lim(x_old, x_new)
     assert np.array_equal(x[:3], x_new[:3])
-    assert np.isclose(_softplus(1 - x[3]), _softplus(1e-3) / 4, rtol=1e-12)  # into saturation: ÷4
+    assert np.isclose(softplus(1 - x[3]), softplus(1e-3) / 4, rtol=1e-12)  # into saturation: ÷4
     assert np.isclose(1 - x[4], 4e-3, rtol=1e-12)  # away from the end: ×4 per iterate
-    assert np.isclose(_softplus(1 - x[5]), 4 * d, rtol=1e-12)  # out of deep saturation: to 4 δ at once
+    assert np.isclose(softplus(1 - x[5]), 4 * d, rtol=1e-12)  # out of deep saturation: to 4 δ at once
     assert np.isclose(x[6], 1 + 70 * d, rtol=0, atol=1e-15)  # deeper: 20 δ per iterate
     rng = np.random.default_rng(3)
     xo = np.concatenate([rng.uniform(-1e-3, 1e-3, 500), rng.uniform(1 - 1e-3, 1 + 1e-3, 500), rng.uniform(0, 1, 500)])
@@ -397,3 +397,29 @@ def test_remaining_step_time_takes_the_nearer_of_full_charge_and_cut_off():
     assert remaining_step_time(1800, 3600, 3.6, -1e-3, 3.0) == pytest.approx(600)
     assert remaining_step_time(1800, 3600, 4.0, +1e-3, 4.3) == pytest.approx(300)
     assert remaining_step_time(4000, 3600, 3.6, None, None) == 0.0
+
+
+def test_step_control_rules():
+    """stepping.StepControl on its own: growth ×2 at most, the voltage and stoichiometry rules,
+    Newton trouble halves, the secant approach to a cut-off, and a jump past it taken at dt_min."""
+    from fem_assb.config.scenario import SolverConfig
+    from fem_assb.electrochem.stepping import StepControl
+
+    sv = SolverConfig()
+    assert StepControl(sv).trial(1e9, 0.0) == sv.dt_max_s
+    c = StepControl(sv, duration_s=100.0)
+    assert c.trial(50.0, 80.0) == pytest.approx(20.0) and c.trial(5.0, 100.0) is None
+    assert c.after_accept(10.0, 10.0, 0.0, 0.0, 2, False) == 20.0
+    assert c.after_accept(10.0, 10.0, 2 * sv.max_dU_V, 0.0, 2, False) == pytest.approx(4.5)
+    assert c.after_accept(10.0, 10.0, 2 * sv.max_dU_V, 0.0, 2, True) == 20.0  # a jump does not count
+    assert c.after_accept(10.0, 10.0, 0.0, 3 * sv.max_dx, 2, False) == pytest.approx(3.0)
+    assert c.after_accept(10.0, 10.0, 0.0, 0.0, 10, False) == 5.0
+    assert c.after_failure(1.0) == 0.25 and c.after_failure(3e-4) is None
+    # secant between the last voltage (3.1 V at Δt = 0) and the trial (2.9 V at Δt = 10 s)
+    target = 3.0 + 0.5 * sv.cutoff_tol_V
+    assert c.locate(3.0, True, 3.1, 2.9, 10.0, False) == pytest.approx(10.0 * (3.1 - target) / 0.2)
+    assert c.after_accept(4.9, 4.9, 0.1, 0.0, 2, False) == 4.9  # keeps the located step
+    assert c.locate(3.0, True, 3.1, 3.0 - 0.5 * sv.cutoff_tol_V, 10.0, False) is None  # within tolerance
+    # the first step of a current step jumps past it: retry at dt_min, then go on where it was
+    assert c.locate(3.0, True, 3.1, 2.5, 10.0, True) == sv.dt_min_s
+    assert c.after_accept(sv.dt_min_s, sv.dt_min_s, 0.6, 0.0, 2, True) == max(10.0, sv.dt_initial_s)

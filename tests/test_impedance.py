@@ -101,8 +101,6 @@ def test_iterative_solver_matches_direct(tmp_path):
 
 
 def test_impedance_cli_writes_spectrum(tmp_path, cli):
-    import tomllib
-
     img = tmp_path / "slab.npy"
     np.save(img, np.ones((10, 1, 1), np.uint8))
     scen = tmp_path / "s.toml"

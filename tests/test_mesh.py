@@ -9,7 +9,6 @@ from fem_assb.mesh.tagged import TaggedMesh
 from fem_assb.microstructure.analysis import face_count
 from fem_assb.microstructure.generate import generate
 from fem_assb.microstructure.modify import drop_collector_fragments, inert_clusters
-from fem_assb.microstructure.structure import Structure
 from fem_assb.phases import Facet, Phase
 
 H = 1.0

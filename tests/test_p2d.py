@@ -1,7 +1,6 @@
 """The P2D model and the 3D → P2D bridge (fem_assb/p2d): a planar slab against the resolved 1D
 solution, radial convergence, Li conservation, the measured parameters, layers, BPX and bad input."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -3,7 +3,7 @@ import csv
 import os
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
 
 STUDY = """
 [study]

@@ -1,5 +1,4 @@
 """`fem-assb conductivity` and `fem-assb estimate-current`."""
-import json
 
 #: seed 000 Table 1: (case, thickness µm, ν_AM:ν_SE, τ² used for the printed currents)
 TABLE1 = [("high energy", 300.0, (80, 20), 10.0), ("intermediate", 140.0, (70, 30), 4.0),
@@ -54,26 +53,6 @@ def register(sub):
     e.set_defaults(func=run_estimate)
 
 
-def parse_contact(spec):
-    from fem_assb.errors import InputError
-    from fem_assb.phases import phase_from_name
-
-    if not spec:
-        return None
-    out = {}
-    for part in spec.split(","):
-        try:
-            pair, value = part.split("=")
-            a, b = pair.split(":")
-            r = float(value)
-        except ValueError:
-            raise InputError(f"--contact-resistance '{part}': expected PHASE:PHASE=OHM_CM2, e.g. CAM:SE=40") from None
-        if r < 0:
-            raise InputError(f"--contact-resistance {part}: is out of range: accepted R ≥ 0 Ω cm²")
-        out[(phase_from_name(a), phase_from_name(b))] = r * 1e-4  # Ω cm² → Ω m²
-    return out
-
-
 def run(args):
     from pathlib import Path
 
@@ -91,7 +70,7 @@ def run(args):
         raise InputError("--sigma: at least one phase needs σ > 0")
     if not args.voltage > 0:
         raise InputError(f"--voltage = {args.voltage:g} is out of range: accepted U > 0 V")
-    contact = parse_contact(args.contact_resistance)
+    contact = common.parse_contact(args.contact_resistance)
     if Path(args.input).suffix.lower() == ".xdmf":
         from fem_assb.conductivity.fem import solve_on_mesh
         from fem_assb.mesh.tagged import TaggedMesh
@@ -102,12 +81,13 @@ def run(args):
             raise InputError(f"{args.input}: file not found")
         r = solve_on_mesh(TaggedMesh.read(args.input), sigma, args.voltage, args.rtol)
     else:
-        from fem_assb.cli.structure import collector_mask, load_image
+        from fem_assb.cli.structure import load_image
+        from fem_assb.microstructure.structure import sidecar_collector_mask
         from fem_assb.conductivity import solve_image
 
         labels, h = load_image(args, args.input)
         r = solve_image(labels, h, sigma, args.discretization, args.voltage, args.axis, contact, args.rtol,
-                        cc_delaminated=collector_mask(args.input, labels.shape), connectivity=args.connectivity)
+                        cc_delaminated=sidecar_collector_mask(args.input, labels.shape), connectivity=args.connectivity)
     d = r.to_dict()
     from fem_assb.parallel import peak_memory_mb
 

@@ -42,7 +42,7 @@ def run(args):
         base = {f.name: getattr(sc.impedance, f.name) for f in dataclasses.fields(ImpedanceConfig)}
         sc.impedance = parse(ImpedanceConfig, {**{k: v for k, v in base.items() if v is not None}, **raw},
                              Where("command line"))
-    s = run_impedance(sc, args.output)
+    s, _ = run_impedance(sc, args.output)
     def arcs(found):
         return ", ".join(f"{a['f_Hz']:.3g} Hz ({a['arc_resistance_ohm_cm2']:.3g} Ω cm²)" for a in found) or "none"
 

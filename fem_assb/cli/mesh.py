@@ -47,6 +47,6 @@ def run(args):
     area = tm.facet_area(Facet.INTERFACE) * 1e12
     log(f"wrote {args.output}: {c['cells']} cells, " + ", ".join(f"{k[6:]} {v}" for k, v in c.items()
                                                                   if k.startswith("cells_")))
-    log(f"  facets: " + ", ".join(f"{k[7:]} {v}" for k, v in c.items() if k.startswith("facets_"))
+    log("  facets: " + ", ".join(f"{k[7:]} {v}" for k, v in c.items() if k.startswith("facets_"))
         + f"; CAM|SE interface area {area:.1f} µm² (mesh-integrated); {time.perf_counter() - t0:.1f} s")
     return 0

@@ -1,5 +1,4 @@
 """`fem-assb structure generate|analyze|show`."""
-import json
 
 
 def register(sub):
@@ -49,40 +48,10 @@ def _image_args(p):
 
 
 def load_image(args, path=None):
-    """(labels, voxel size in µm) from the image arguments; InputError on bad input."""
-    from pathlib import Path
+    """(labels, voxel size in µm) of the image named by the command's arguments."""
+    from fem_assb.microstructure.imageio import read_labelled_image
 
-    from fem_assb.errors import InputError
-    from fem_assb.microstructure.imageio import read_image
-    from fem_assb.microstructure.structure import sidecar
-
-    shape = ()
-    if args.shape:
-        try:
-            shape = tuple(int(v) for v in args.shape.split(","))
-        except ValueError:
-            raise InputError(f"--shape '{args.shape}': expected three integers nx,ny,nz") from None
-    path = path or args.image
-    labels = read_image(path, args.labels, shape, args.dtype)
-    h = args.voxel_size
-    if h is None and Path(sidecar(path)).is_file():
-        h = json.loads(Path(sidecar(path)).read_text())["voxel_um"]
-    if h is None:
-        raise InputError("--voxel-size is required (µm per voxel) for images without a .json sidecar")
-    if not h > 0:
-        raise InputError(f"--voxel-size = {h:g} is out of range: accepted voxel size > 0 µm")
-    return labels, float(h)
-
-
-def collector_mask(path, shape):
-    """The collector-delamination mask in an image's .json sidecar (structure generate), if any."""
-    import json
-    from pathlib import Path
-
-    from fem_assb.microstructure.structure import cc_mask, sidecar
-
-    side = Path(sidecar(path))
-    return cc_mask(json.loads(side.read_text()), shape) if side.is_file() else None
+    return read_labelled_image(path or args.image, args.labels, args.shape, args.dtype, args.voxel_size)
 
 
 def generate(args):
@@ -127,13 +96,14 @@ def analyze(args):
     from fem_assb.io.atomic import atomic_write_json
     from fem_assb.materials.library import material_set
     from fem_assb.microstructure.analysis import analyze as analyze_labels
+    from fem_assb.microstructure.structure import sidecar_collector_mask
     from fem_assb.parallel import comm, log
 
     labels, h = load_image(args)
     cam = material_set(args.materials, "--materials").cam if args.materials else None
     if comm.rank != 0:
         return 0
-    a = analyze_labels(labels, h, cam, collector_mask(args.image, labels.shape))
+    a = analyze_labels(labels, h, cam, sidecar_collector_mask(args.image, labels.shape))
     if args.json:
         atomic_write_json(args.json, a)
     log(f"{args.image}: {a['shape']} voxels of {h:g} µm")

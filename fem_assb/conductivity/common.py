@@ -36,6 +36,24 @@ def parse_sigma(spec: str) -> dict[Phase, float]:
     return out
 
 
+def parse_contact(spec: str | None) -> dict | None:
+    """'CAM:SE=40,...' (Ω cm² per phase pair) → {(Phase, Phase): Ω m²}, None for no spec."""
+    if not spec:
+        return None
+    out = {}
+    for part in spec.split(","):
+        try:
+            pair, value = part.split("=")
+            a, b = pair.split(":")
+            r = float(value)
+        except ValueError:
+            raise InputError(f"--contact-resistance '{part}': expected PHASE:PHASE=OHM_CM2, e.g. CAM:SE=40") from None
+        if r < 0:
+            raise InputError(f"--contact-resistance {part}: is out of range: accepted R ≥ 0 Ω cm²")
+        out[(phase_from_name(a), phase_from_name(b))] = r * 1e-4  # Ω cm² → Ω m²
+    return out
+
+
 def sigma_from_material(name: str) -> dict[Phase, float]:
     """SE = the electrolyte's κ; CAM = NCM_IONIC_RATIO × κ (seed 000 §2.2); others 0."""
     from fem_assb.materials import NCM_IONIC_RATIO, electrolyte

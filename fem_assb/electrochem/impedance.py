@@ -9,7 +9,7 @@ M exactly — no second set of forms to keep in step with the model. A harmonic 
 2 × 2 block system A(ω) [û_re; û_im] = [−r; 0], A = [[K, −ωM], [ωM, K]], with LU (small
 cells; linear_solvers.py) or iteratively: flexible GMRES preconditioned by PRESB, P = [[K, −ωM], [ωM, K + 2ωM]]
 (Axelsson, Neytcheva & Ahmad 2014), whose inverse needs two solves with K + ωM — the form of a
-backward-Euler Jacobian with Δt = 1/ω, so the discharge's block-AMG preconditioner (newton.py)
+backward-Euler Jacobian with Δt = 1/ω, so the discharge's block-AMG preconditioner (linear_solvers.block_amg_ksp)
 serves unchanged; P⁻¹A has its eigenvalues in [1/2, 1] when K and M are positive definite, so
 the iteration count does not grow with the mesh or with ω. The impedance is
 Z = −Û/î (Û the area-mean φ̂_s on the current collector; discharge current counted positive, so
@@ -108,7 +108,7 @@ class Impedance:
 
         from fem_assb.electrochem.domains import build_domains
         from fem_assb.electrochem.model import ElectrochemModel
-        from fem_assb.electrochem.newton import Newton
+        from fem_assb.electrochem.system import CellSystem
         from fem_assb.materials.library import resolve
         from fem_assb.mesh.build import scenario_mesh
 
@@ -125,8 +125,8 @@ class Impedance:
 
             warn(f"material set {self.mats.name} has no double-layer capacitance (CAM and anode C_DL = 0): the "
                  "spectrum has no charge-transfer arcs, only the ohmic part and solid diffusion", self.comm)
-        self.newton = Newton(self.model, "direct")
-        n = self.newton.n_dofs
+        self.system = CellSystem(self.model)
+        n = self.system.n_dofs
         self.kind = sc.impedance.linear if sc.impedance.linear != "auto" else (
             "direct" if n < DIRECT_BELOW else "iterative")
         cam = self.mats.cam
@@ -134,25 +134,8 @@ class Impedance:
         self.K, self.M, self.r = self._linearise()
 
     def _linearise(self):
-        from petsc4py import PETSc
-
-        m, n = self.model, self.newton
-        m.set_equilibrium(self.x_rest)
-        jac = {}
-        for dt in (1.0, 0.5):
-            m.set_controls(dt, 0.0)
-            n.assemble()
-            jac[dt] = n.A.copy()
-        rest = n.b.copy()
-        m.set_controls(1.0, 1.0)  # 1 A/m²
-        n.assemble()
-        r = n.b.copy()
-        r.axpy(-1.0, rest)
-        M = jac[0.5].copy()
-        M.axpy(-1.0, jac[1.0], PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # (K + 2M) − (K + M)
-        K = jac[1.0].copy()
-        K.axpy(-1.0, M, PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
-        return K, M, r
+        self.model.set_equilibrium(self.x_rest)
+        return self.system.linearisation()
 
     def sweep(self, freqs: np.ndarray, progress: bool = True) -> Spectrum:
         """Z(f) of the cell and of its anode side, Ω cm², for each frequency."""
@@ -181,11 +164,10 @@ class Impedance:
         area-mean φ_e on the anode face."""
         from petsc4py import PETSc
 
-        n = self.newton
-        vec = n.du
+        vec = self.system.du
         vec.array[:] = owned
         vec.ghostUpdate(addv=PETSc.InsertMode.INSERT, mode=PETSc.ScatterMode.FORWARD)
-        parts = n._cpp.la.petsc.get_local_vectors(vec, n.maps)
+        parts = self.system.owned_parts(vec)
         m = self.model
         for u, part in zip(m.unknowns, parts):
             u.x.array[:] = part
@@ -251,7 +233,7 @@ class _PresbSolver:
         self.K, self.M, comm = imp.K, imp.M, imp.comm
         self.omega = 0.0
         self.S = self.K.copy()
-        self.inner = imp.newton.block_amg_ksp(self.S, restart=60)
+        self.inner = linear_solvers.block_amg_ksp(self.S, imp.system.field_splits(), restart=60)
         self.inner.setTolerances(rtol=self.INNER_RTOL, atol=0.0, max_it=200)
         (n, N), _ = self.K.getSizes()
         self.n = n
@@ -346,8 +328,9 @@ def _check(ksp, f: float) -> None:
                           f"{ksp.getIterationNumber()} iterations)")
 
 
-def run_impedance(sc, folder: Path, comm=None) -> dict:
-    """Spectrum of a scenario: impedance.csv, nyquist.png and summary.json in `folder`."""
+def run_impedance(sc, folder: Path | None = None, comm=None) -> tuple[dict, Spectrum]:
+    """Spectrum of a scenario: (summary, spectrum), also written as impedance.csv, nyquist.png and
+    summary.json into `folder` unless it is None."""
     from mpi4py import MPI
 
     from fem_assb.electrochem.outputs import write_csv
@@ -355,14 +338,14 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
 
     comm = comm or MPI.COMM_WORLD
     t0 = time.perf_counter()
-    folder = Path(folder)
-    if comm.rank == 0:
+    folder = Path(folder) if folder is not None else None
+    if comm.rank == 0 and folder:
         folder.mkdir(parents=True, exist_ok=True)
-    imp = Impedance(sc, comm, folder.name)
+    imp = Impedance(sc, comm, folder.name if folder else sc.name)
     cfg = sc.impedance
     f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
     imp.log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
-            f"{imp.newton.n_dofs} unknowns (× 2 for real and imaginary parts, {imp.kind} solver), rest state x_Li = {imp.x_rest:.4f}; "
+            f"{imp.system.n_dofs} unknowns (× 2 for real and imaginary parts, {imp.kind} solver), rest state x_Li = {imp.x_rest:.4f}; "
             "solid diffusion on the mesh only (solver.surface_layer is a time-domain setting)")
     sp = imp.sweep(f)
     memory = comm.gather(peak_memory_mb(), root=0)
@@ -375,14 +358,14 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
         "high_frequency_re_Z_ohm_cm2": float(z[0].real), "low_frequency_re_Z_ohm_cm2": float(z[-1].real),
         "separator_resistance_ohm_cm2": imp.structure.separator_um * 1e-4 / (el.kappa * 1e-2),
         "arcs": arcs(f, z), "anode_arc": single_arc(f, sp.z_anode), "cathode_arcs": arcs(f, sp.z_cathode),
-        "dofs": imp.newton.n_dofs, "ranks": comm.size, "linear": imp.linear_stats,
+        "dofs": imp.system.n_dofs, "ranks": comm.size, "linear": imp.linear_stats,
         "cc_contact_ratio": imp.doms.area_cc / imp.doms.area_geometric,
         "interface_area_per_area": imp.doms.area_interface / imp.doms.area_geometric,
         "wall_time_s": time.perf_counter() - t0, "peak_memory_mb_per_rank": memory,
         "units": {"Z": "Ω cm² of geometric area", "separator_resistance_ohm_cm2": "separator thickness / κ",
                   "anode_arc, cathode_arcs": "from the split at the anode|SE face (cathode side incl. separator)"},
     }
-    if comm.rank == 0:
+    if comm.rank == 0 and folder:
         cols = ["f_Hz", "re_Z_ohm_cm2", "minus_im_Z_ohm_cm2", "re_Z_anode_ohm_cm2", "minus_im_Z_anode_ohm_cm2",
                 "re_Z_cathode_ohm_cm2", "minus_im_Z_cathode_ohm_cm2"]
         za, zc = sp.z_anode, sp.z_cathode
@@ -393,7 +376,7 @@ def run_impedance(sc, folder: Path, comm=None) -> dict:
                                              "separator + cathode": (f, zc)}, summary["arcs"])
         atomic_write_json(folder / "summary.json", summary)
     comm.barrier()
-    return summary
+    return summary, sp
 
 
 def nyquist(path: Path, spectra: dict, arcs_: list | None = None) -> None:

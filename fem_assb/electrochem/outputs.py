@@ -20,7 +20,7 @@ import numpy as np
 from fem_assb.errors import InputError
 from fem_assb.io.atomic import atomic_write_text
 from fem_assb.parallel import log
-from fem_assb.units import F
+from fem_assb.units import F, MAH_CM2
 
 FIELD_FILES = ("electrolyte.xdmf", "electrolyte.h5", "cam.xdmf", "cam.h5")
 TIMESERIES_COLUMNS = ["step", "protocol_step", "kind", "t_s", "current_mA_cm2", "voltage_V",
@@ -149,7 +149,7 @@ def profile(model, bin_um: float, x_start_um: float, length_um: float) -> dict:
     vol = allsum(np.histogram(xi, edges, weights=weights)[0], c)
     li = allsum(np.histogram(xi, edges, weights=weights * (s - cam.x0))[0], c)
     util = np.divide(li, vol * (1 - cam.x0), out=np.full_like(li, np.nan), where=vol > 0)
-    cap = np.cumsum(li * cam.c_max * F) / model.doms.area_geometric / 3.6 / 1e4  # mAh/cm²
+    cap = np.cumsum(li * cam.c_max * F) / model.doms.area_geometric / MAH_CM2  # mAh/cm²
     out = {"x_um": 0.5 * (edges[1:] + edges[:-1]) - x_start_um, "cam_volume_fraction_weight": vol,
            "utilization": util, "cumulative_capacity_mAh_cm2": cap}
     if model.liquid:  # the electrolyte's Li+, averaged over its pore volume per bin

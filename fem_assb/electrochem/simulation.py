@@ -1,25 +1,11 @@
-"""Running a protocol (discharge / charge / rest steps) on the coupled model.
-
-Step control (backward Euler): after an accepted step Δt is scaled so that the cell voltage
-changes by about `max_dU_V` and no node's stoichiometry by more than `max_dx` (at most ×2, and
-×0.5 after a step that needed many Newton iterations). The first step after a change of the
-current is exempt from the voltage rule: its change is mostly the instantaneous ohmic and
-kinetic jump, which no Δt makes smaller (seed 002: 0.37 V at 0.5C through 425 µm of β-Li3PS4;
-the rule shrank Δt from 1 s to ≈ 2 ms, and ≈ 15 steps went into growing it back). A failed step
+"""Running a protocol (discharge / charge / rest steps) on the coupled model: each protocol step
+advances by backward-Euler time steps whose size stepping.StepControl chooses; a failed step
 (Newton not converged, or a converged state with x_Li more than X_TOLERANCE outside [0, 1]) is
-undone and retried with Δt/4;
-below `dt_min_s` the run stops with a one-line report. A step that crosses the cut-off voltage
-(or a snapshot voltage) is undone and retried with the Δt that the secant through the last two
-voltages predicts, until the voltage lies within `cutoff_tol_V` below it. If the first step of
-a current step crosses it, the retry uses `dt_min_s` at once: a voltage passed in the
-instantaneous jump (seed 002 at 0.5C starts 0.37 V below the OCV, past the 3.75 and 3.6 V
-snapshots) is reached at t = 0 whatever Δt. After the first step of a current step Δt is at least
-`dt_initial_s` again: cuts that Newton needed to get over the jump (from the rest state to 0.5C
-in seed 002) say nothing about the steps after it.
+undone and retried, and the run stops with a one-line report when Δt would fall below
+`dt_min_s`. Cut-off and snapshot voltages are located, not overshot.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,14 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from fem_assb.electrochem import checkpoint
-from fem_assb.electrochem.model import X_TOLERANCE
+from fem_assb.electrochem.kinetics import X_TOLERANCE
+from fem_assb.electrochem.stepping import StepControl
+from fem_assb.errors import InputError, SolverError
+from fem_assb.parallel import peak_memory_mb, progress_logger
+from fem_assb.units import F, MAH_CM2, MA_CM2, OHM_CM2
 
 #: a liquid electrolyte counts as depleted below this share of its initial c_e (stop at once), or
 #: below STARVED when the time step cannot get past it
 DEPLETED, STARVED = 1e-3, 0.05
-from fem_assb.errors import InputError, SolverError
-from fem_assb.parallel import peak_memory_mb, progress_logger
-from fem_assb.units import F, MA_CM2, OHM_CM2
 
 
 @dataclass
@@ -98,23 +85,29 @@ def check_protocol(sc, source: str) -> None:
 
 
 class Simulation:
-    def __init__(self, sc, folder: Path, resume: bool = False, comm=None):
+    def __init__(self, sc, folder: Path | None = None, resume: bool = False, comm=None):
+        """A run of scenario `sc`; with `folder` None nothing is written (no fields, checkpoints
+        or tables) and the results stay in memory (`summary`, `rows`, `profile` after run())."""
         from mpi4py import MPI
 
         from fem_assb.electrochem.domains import build_domains
         from fem_assb.electrochem.model import ElectrochemModel
         from fem_assb.electrochem.newton import Newton
+        from fem_assb.electrochem.system import CellSystem
         from fem_assb.materials.library import resolve
         from fem_assb.mesh.build import scenario_mesh
         from fem_assb.microstructure.analysis import theoretical_capacity, volume_fractions
         from fem_assb.phases import ION_CONDUCTORS, Phase
 
         self.comm = comm or MPI.COMM_WORLD
-        self.log = progress_logger(self.comm, Path(folder).name)
-        self.sc, self.folder = sc, Path(folder)
+        self.folder = Path(folder) if folder is not None else None
+        self.log = progress_logger(self.comm, self.folder.name if self.folder else sc.name)
+        self.sc = sc
         self.t_wall0 = time.perf_counter()
         self.mats = resolve(sc.materials)
-        if self.comm.rank == 0:
+        if resume and self.folder is None:
+            raise InputError("resume needs the results folder that holds the checkpoint")
+        if self.comm.rank == 0 and self.folder:
             self.folder.mkdir(parents=True, exist_ok=True)
         self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
         self.doms = build_domains(self.tm)
@@ -125,7 +118,7 @@ class Simulation:
 
             warn(f"[solver] double_layer = true does nothing here: material set {self.mats.name} has no double-layer "
                  "capacitance (CAM and anode C_DL = 0)", self.comm)
-        self.newton = Newton(self.model, sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
+        self.newton = Newton(CellSystem(self.model), sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
         st = self.structure
         cam = self.mats.cam
         # what the mesh leaves out as inert (mesh/build.py) still counts: mass that carries no current
@@ -133,7 +126,7 @@ class Simulation:
         vol_cam = self.doms.volume_cam + inert.get("cam_volume_um3", 0.0) * 1e-18
         vol_se = self.tm.measure_volume(*[p for p in ION_CONDUCTORS if p != Phase.SEPARATOR]) \
             + inert.get("se_volume_um3", 0.0) * 1e-18
-        cap_theo = (cam.c_max - cam.c0) * F * vol_cam / self.doms.area_geometric / 3.6 / 1e4
+        cap_theo = (cam.c_max - cam.c0) * F * vol_cam / self.doms.area_geometric / MAH_CM2
         self.info = {
             "area_m2": self.doms.area_geometric, "volume_cam_m3": vol_cam, "volume_se_m3": vol_se,
             "separator_um": st.separator_um, "composite_um": self.tm.info["composite_um"],
@@ -153,7 +146,7 @@ class Simulation:
         self.state = {"protocol_step": 0, "t": 0.0, "t_in_step": 0.0, "step": 0, "dt": sc.solver.dt_initial_s,
                       "charge_C": 0.0, "charge_abs_C": 0.0, "energy_J": 0.0, "newton_its": 0, "linear_its": 0,
                       "rejected": 0, "rejected_by_reason": {}, "rows": [], "voltage": ocv0, "li0": None, "stop_reason": "",
-                      "wall_before": 0.0, "field_times": [], "snapshots": {}}
+                      "wall_before": 0.0, "snapshots": {}}
         if resume:
             if not checkpoint.exists(self.folder):
                 raise InputError(f"{self.folder}: no checkpoint to resume from (run without --resume)")
@@ -171,7 +164,10 @@ class Simulation:
             self.state["salt0"] = self.model.salt()
         from fem_assb.electrochem.outputs import FieldWriter
 
-        self.writer = FieldWriter(self.model, self.folder, append=resume)
+        self.writer = FieldWriter(self.model, self.folder, append=resume) if self.folder else None
+        #: in memory after run(): the summary, the time series rows, the final profile and the
+        #: profiles at the snapshot voltages (profile, collector face) by voltage
+        self.summary, self.rows, self.profile, self.snapshot_profiles = None, [], None, {}
 
     # ------------------------------------------------------------------------------------------
     def _progress(self, step: Step, last_print: dict):
@@ -179,7 +175,7 @@ class Simulation:
         if now - last_print["wall"] < 2.0:
             return
         s = self.state
-        q = s["charge_C"] / self.doms.area_geometric / 3.6 / 1e4
+        q = s["charge_C"] / self.doms.area_geometric / MAH_CM2
         here = (s["protocol_step"], s["t_in_step"], s["voltage"])
         before = last_print.get("state")
         slope = None
@@ -226,21 +222,25 @@ class Simulation:
                 fields["rate_layer"] = checkpoint.PointData(keys, rates[-1])
         return fields
 
+    def _write_fields(self, t: float) -> None:
+        """The ParaView fields at time t (with a results folder)."""
+        if self.writer:
+            self.writer.write(t)
+
     def run(self) -> dict:
         sv = self.sc.solver
-        m = self.model
         s = self.state
         self._last_its = 0
         last_print = {"wall": 0.0}
         if s["step"] == 0:
-            self.writer.write(0.0)
+            self._write_fields(0.0)
         while s["protocol_step"] < len(self.steps):
             step = self.steps[s["protocol_step"]]
             ended = self._run_step(step, sv, last_print)
-            self.writer.write(s["t"])
-            s["field_times"].append(s["t"])
+            self._write_fields(s["t"])
             if not ended:
-                self._checkpoint()  # stopped early (max_steps): resumable with --resume
+                if self.folder:
+                    self._checkpoint()  # stopped early (max_steps): resumable with --resume
                 break
             if s.get("depleted"):
                 break
@@ -248,35 +248,31 @@ class Simulation:
             self.model.forget_rate()  # the current changes: the old rate is no predictor
             s["t_in_step"] = 0.0
             s["dt"] = sv.dt_initial_s
-        self.writer.close()
+        if self.writer:
+            self.writer.close()
         return self._finish()
 
     def _run_step(self, step: Step, sv, last_print) -> bool:
         """Advance one protocol step; False if the run must stop (max_steps)."""
         m, s = self.model, self.state
-        located = False  # the last trial overshot the voltage to be located
-        jump_dt = None  # Δt before a first step was cut to dt_min_s to see whether it jumps
+        control = StepControl(sv, step.duration_s)
         while True:
             if s["step"] >= sv.max_steps:
                 s["stop_reason"] = f"max_steps = {sv.max_steps} reached"
                 return False
-            dt = min(s["dt"], sv.dt_max_s)
-            if step.duration_s is not None:
-                left = step.duration_s - s["t_in_step"]
-                if left <= 1e-9 * step.duration_s:
-                    s["stop_reason"] = "duration reached"
-                    return True
-                dt = min(dt, left)
+            dt = control.trial(s["dt"], s["t_in_step"])
+            if dt is None:
+                s["stop_reason"] = "duration reached"
+                return True
             m.set_controls(dt, step.current)
             m.predict(dt)
             res = self.newton.solve()
             lo, hi = m.stoichiometry_range()
             band = X_TOLERANCE
-            ok = res.converged and lo > -band and hi < 1.0 + band
-            if not ok:
+            if not (res.converged and lo > -band and hi < 1.0 + band):
                 self._reject("newton" if not res.converged else "x_range")
-                s["dt"] = dt / 4
-                if s["dt"] < sv.dt_min_s:
+                retry = control.after_failure(dt)
+                if retry is None:
                     depleted = self._depletion(STARVED)  # the last accepted state: running out of Li+?
                     if depleted:
                         s["stop_reason"], s["depleted"] = depleted, True
@@ -285,26 +281,17 @@ class Simulation:
                     raise SolverError(f"time step {s['step'] + 1} at t = {s['t'] / 3600:.4f} h cannot converge "
                                       f"(U = {s['voltage']:.4f} V): {why}; Δt fell below dt_min_s = "
                                       f"{sv.dt_min_s:g} s")
+                s["dt"] = retry
                 continue
             V = m.voltage()
             goal = self._next_voltage(step)
+            first = s["t_in_step"] == 0.0
             if goal is not None:
-                crossed = V < goal if step.falling else V > goal
-                overshoot = abs(V - goal)
-                if crossed and overshoot > sv.cutoff_tol_V and dt > sv.dt_min_s * 1.0001:
+                retry = control.locate(goal, step.falling, s["voltage"], V, dt, first)
+                if retry is not None:
                     self._reject("voltage_located")
-                    if s["t_in_step"] == 0.0:
-                        # the first step of a current step: a crossing in its instantaneous jump
-                        # is not located by any Δt, so try the smallest step at once
-                        jump_dt, s["dt"] = dt, sv.dt_min_s
-                    else:  # secant between the last accepted voltage (Δt = 0) and this trial
-                        target = goal + (0.5 * sv.cutoff_tol_V if step.falling else -0.5 * sv.cutoff_tol_V)
-                        frac = (s["voltage"] - target) / (s["voltage"] - V)
-                        s["dt"] = max(dt * min(max(frac, 0.05), 0.95), sv.dt_min_s)
-                    located = True
+                    s["dt"] = retry
                     continue
-                # crossed even with the smallest step: the voltage is reached at once (an
-                # instantaneous overpotential jump); accept
             before = s["voltage"]
             self._accept(step, dt, V, res)
             self._snapshots(step, before, V)
@@ -318,15 +305,9 @@ class Simulation:
             self._progress(step, last_print)
             out_every = self.sc.output.fields_every
             if out_every and s["step"] % out_every == 0:
-                self.writer.write(s["t"])
-                s["field_times"].append(s["t"])
-            if jump_dt is not None:  # the jump is taken: go on with the step size it interrupted
-                s["dt"], jump_dt, located = max(jump_dt, sv.dt_initial_s), None, False
-            elif located:  # after a located approach keep the reduced step
-                located = False
-            else:
-                self._adapt(dt, V, res, sv)
-            if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0:
+                self._write_fields(s["t"])
+            s["dt"] = control.after_accept(s["dt"], dt, s["dV"], self._dx, res.iterations, first)
+            if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0 and self.folder:
                 self._checkpoint()  # after the next step size is chosen: a resumed run goes on identically
 
     def _reject(self, reason: str) -> None:
@@ -358,13 +339,13 @@ class Simulation:
                 from fem_assb.electrochem import outputs
 
                 s["snapshots"][f"{v:g}"] = {"voltage_V": V, "t_s": s["t"],
-                                     "capacity_mAh_cm2": s["charge_C"] / self.doms.area_geometric / 3.6 / 1e4}
+                                     "capacity_mAh_cm2": s["charge_C"] / self.doms.area_geometric / MAH_CM2}
                 prof, face = self._profile(), outputs.collector_face(self.model)
-                if self.comm.rank == 0:
+                self.snapshot_profiles[f"{v:g}"] = (prof, face)
+                if self.comm.rank == 0 and self.folder:
                     outputs.write_profile(self.folder / f"profile_{v:g}V.csv", prof)
                     outputs.write_columns(self.folder / f"collector_{v:g}V.csv", face)
-                self.writer.write(s["t"])
-                s["field_times"].append(s["t"])
+                self._write_fields(s["t"])
 
     def _profile(self) -> dict:
         from fem_assb.electrochem import outputs
@@ -381,8 +362,8 @@ class Simulation:
 
         self._dx = self.comm.allreduce(dx, op=MPI.MAX)
         s["salt_source_C"] = s.get("salt_source_C", 0.0) + m.salt_source() * dt  # backward Euler, as the balance
-        self._first = s["t_in_step"] == 0.0  # its change includes the jump of the current
-        m.commit(None if self._first else dt)  # a jump over Δt is no rate to extrapolate
+        first = s["t_in_step"] == 0.0  # its change includes the jump of the current
+        m.commit(None if first else dt)  # a jump over Δt is no rate to extrapolate
         A = self.doms.area_geometric
         s["step"] += 1
         s["t"] += dt
@@ -399,7 +380,7 @@ class Simulation:
         s["rows"].append({
             "step": s["step"], "protocol_step": s["protocol_step"] + 1, "kind": step.kind, "t_s": s["t"],
             "current_mA_cm2": step.current / MA_CM2, "voltage_V": V,
-            "capacity_mAh_cm2": s["charge_C"] / A / 3.6 / 1e4, "energy_mWh_cm2": s["energy_J"] / A / 3.6 / 1e4,
+            "capacity_mAh_cm2": s["charge_C"] / A / MAH_CM2, "energy_mWh_cm2": s["energy_J"] / A / MAH_CM2,
             "mean_utilization": util, "dt_s": dt, "newton_its": res.iterations,
             "linear_its": res.linear_iterations})
 
@@ -421,24 +402,9 @@ class Simulation:
         here = (float(a.min()), float(m.V_ce.tabulate_dof_coordinates()[int(np.argmin(a)), 0])) if n else (np.inf, 0.0)
         _, x = self.comm.allreduce(here, op=MPI.MIN)
         return (f"electrolyte depleted at t = {self.state['t'] / 3600:.4f} h "
-                f"({self.state['charge_C'] / self.doms.area_geometric / 3.6 / 1e4:.4f} mAh/cm², U = "
+                f"({self.state['charge_C'] / self.doms.area_geometric / MAH_CM2:.4f} mAh/cm², U = "
                 f"{self.state['voltage']:.4f} V): c_e fell to {lo:.3g} mol/m³ ({100 * lo / c0:.2g} % of {c0:g}) at "
                 f"x = {x / 1e-6:.1f} µm from the anode")
-
-    def _adapt(self, dt, V, res, sv):
-        s = self.state
-        factor = 2.0
-        if abs(s.get("dV", 0.0)) > 0 and not self._first:  # an ohmic jump does not shrink with Δt
-            factor = min(factor, 0.9 * sv.max_dU_V / abs(s["dV"]))
-        if self._dx > 0:
-            factor = min(factor, 0.9 * sv.max_dx / self._dx)
-        if res.iterations > 0.75 * sv.newton_max_it:
-            factor = min(factor, 0.5)
-        elif res.iterations >= 0.5 * sv.newton_max_it:
-            factor = min(factor, 1.0)
-        s["dt"] = min(max(dt * max(factor, 0.2), sv.dt_min_s), sv.dt_max_s)
-        if self._first:  # Newton's trouble with a current jump is over after its first step
-            s["dt"] = max(s["dt"], min(sv.dt_initial_s, sv.dt_max_s))
 
     # ------------------------------------------------------------------------------------------
     def _finish(self) -> dict:
@@ -452,8 +418,8 @@ class Simulation:
         balance = abs(s["charge_C"] - charge_li) / max(abs(s["charge_C"]), 1e-300) if s["charge_C"] else 0.0
         prof, face = self._profile(), outputs.collector_face(m)
         mass = outputs.masses_per_area(self.info, self.mats)
-        cap = s["charge_C"] / A / 3.6 / 1e4
-        energy = s["energy_J"] / A / 3.6 / 1e4  # mWh/cm²
+        cap = s["charge_C"] / A / MAH_CM2
+        energy = s["energy_J"] / A / MAH_CM2  # mWh/cm²
         wall = s.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
         lo, hi = m.stoichiometry_range()
         memory = self.comm.gather(peak_memory_mb(), root=0)
@@ -464,6 +430,8 @@ class Simulation:
             electrolyte["salt_balance_error"] = abs(F * (m.salt() - salt0) - s.get("salt_source_C", 0.0)) / (F * salt0)
         summary = {
             "scenario": sc.name, "materials": self.mats.name,
+            "material_sources": {"references": list(self.mats.references), "cam": self.mats.cam.sources,
+                                 "electrolyte": self.mats.electrolyte.sources, "anode": self.mats.anode.sources},
             "complete": s["protocol_step"] >= len(self.steps) or bool(s.get("depleted")),
             "stop_reason": s["stop_reason"], "electrolyte_depleted": bool(s.get("depleted")),
             "capacity_mAh_cm2": cap, "capacity_mAh_g": cap / mass["cam_g_cm2"],
@@ -484,7 +452,8 @@ class Simulation:
                       "energy_density_Wh_kg": "Wh/kg of anode + separator + cathode (seed 001 SI eq. 3)",
                       "charge_balance_error": "|∫I dt − F ΔLi| / |∫I dt|"},
         }
-        if self.comm.rank == 0:
+        self.summary, self.rows, self.profile = summary, s["rows"], prof
+        if self.comm.rank == 0 and self.folder:
             outputs.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s["rows"])
             outputs.write_profile(self.folder / "profile.csv", prof)
             outputs.write_columns(self.folder / "collector.csv", face)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fem_assb.electrochem.model import limit_stoichiometry_step
+from fem_assb.electrochem.kinetics import limit_stoichiometry_step
 
 #: width ratio of consecutive layer cells, outermost finest
 GROWTH = 1.3

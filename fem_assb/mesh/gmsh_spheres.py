@@ -23,8 +23,8 @@ from fem_assb.mesh.tagged import TaggedMesh
 from fem_assb.mesh.tagging import tag_facets
 from fem_assb.parallel import log
 from fem_assb.phases import Phase
+from fem_assb.units import UM
 
-UM = 1e-6
 
 
 def _images(centers, radii, box):

@@ -37,8 +37,6 @@ class TaggedMesh:
 
     def facet_area(self, tag: Facet) -> float:
         """Total area (m²) of the owned facets with a tag, summed over ranks."""
-        import dolfinx.mesh
-
         facets = self.facet_tags.find(int(tag))
         if facets.size == 0:
             return self.comm.allreduce(0.0)

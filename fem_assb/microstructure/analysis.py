@@ -96,18 +96,22 @@ def d_sca(labels: np.ndarray, h: float) -> float:
 
 def theoretical_capacity(labels: np.ndarray, h: float, cam) -> float:
     """(c_max − c0) F V_CAM / A in mAh/cm² for an ActiveMaterial (SI) and h in µm."""
-    from fem_assb.units import F
+    from fem_assb.units import F, MAH_CM2
 
     n_cam = np.count_nonzero(labels == Phase.CAM)
     thickness_m = n_cam / (labels.shape[1] * labels.shape[2]) * h * 1e-6  # V_CAM / A
-    return float((cam.c_max - cam.c0) * F * thickness_m / 3.6 / 1e4)
+    return float((cam.c_max - cam.c0) * F * thickness_m / MAH_CM2)
+
+
+def cc_contact_ratio(labels: np.ndarray, cc_delaminated: np.ndarray | None = None) -> float:
+    """A_C/A_CC: share of the current-collector face (x = L) covered by CAM voxels in contact."""
+    contact = labels[-1] == Phase.CAM
+    return float(np.mean(contact if cc_delaminated is None else contact & ~cc_delaminated))
 
 
 def analyze(labels: np.ndarray, h: float, cam=None, cc_delaminated: np.ndarray | None = None) -> dict:
     """All structure descriptors of an image (the JSON of `structure analyze`); `cc_delaminated`
     marks collector pixels whose CAM lost contact (Structure.cc_delaminated)."""
-    from fem_assb.microstructure.modify import cc_contact_ratio
-
     vol = labels.size * h ** 3
     area_cc = labels.shape[1] * labels.shape[2] * h * h
     raw = interface_area(labels, h, corrected=False)

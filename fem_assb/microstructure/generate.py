@@ -15,7 +15,7 @@ import numpy as np
 
 from fem_assb.cache import cache_dir, digest
 from fem_assb.errors import InputError
-from fem_assb.microstructure import fill, modify
+from fem_assb.microstructure import analysis, fill, modify
 from fem_assb.microstructure.packing import pack_spheres, sample_radii, voxelize_spheres
 from fem_assb.microstructure.structure import Structure
 from fem_assb.parallel import log
@@ -158,7 +158,7 @@ def generate(cfg, separator_um: float = 0.0, where: str = "[structure]") -> Stru
             raise InputError(f"{where} cc_crop_um = {cfg.cc_crop_um:g} removes the whole composite")
         labels = labels[: labels.shape[0] - crop].copy()
     meta["cc_crop_voxels"] = crop
-    meta["cc_contact_ratio"] = modify.cc_contact_ratio(labels)
+    meta["cc_contact_ratio"] = analysis.cc_contact_ratio(labels)
     if cfg.delamination_fraction > 0:
         rng = np.random.default_rng(cfg.seed + 104729)
         labels, got = modify.delaminate(labels, h, cfg.delamination_fraction, cfg.delamination_patch_um, rng)
@@ -169,7 +169,7 @@ def generate(cfg, separator_um: float = 0.0, where: str = "[structure]") -> Stru
         lost, got = modify.delaminate_collector(labels, h, cfg.cc_delamination_fraction,
                                                 cfg.cc_delamination_patch_um, rng)
         meta["cc_contact_ratio_intact"] = meta["cc_contact_ratio"]
-        meta["cc_contact_ratio"] = modify.cc_contact_ratio(labels, lost)
+        meta["cc_contact_ratio"] = analysis.cc_contact_ratio(labels, lost)
         meta["cc_delaminated_fraction"] = got
     meta["volume_fractions"] = volume_fractions(labels)
     sep = cfg.separator_um if cfg.separator_um is not None else separator_um

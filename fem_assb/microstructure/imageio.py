@@ -118,3 +118,27 @@ def write_image(path: str | Path, labels: np.ndarray) -> None:
     else:
         buf.write(np.ascontiguousarray(labels).tobytes())
     atomic_write_bytes(p, buf.getvalue())
+
+
+def read_labelled_image(path, labels, shape: str | None, dtype: str, voxel_um: float | None) -> tuple[np.ndarray, float]:
+    """(labels, voxel size in µm) of an image file: `shape` "nx,ny,nz" for raw files, the voxel
+    size from `voxel_um` or else the image's .json sidecar; InputError on bad input."""
+    import json
+
+    from fem_assb.microstructure.structure import sidecar
+
+    dims = ()
+    if shape:
+        try:
+            dims = tuple(int(v) for v in shape.split(","))
+        except ValueError:
+            raise InputError(f"--shape '{shape}': expected three integers nx,ny,nz") from None
+    out = read_image(path, labels, dims, dtype)
+    h = voxel_um
+    if h is None and sidecar(path).is_file():
+        h = json.loads(sidecar(path).read_text())["voxel_um"]
+    if h is None:
+        raise InputError("--voxel-size is required (µm per voxel) for images without a .json sidecar")
+    if not h > 0:
+        raise InputError(f"--voxel-size = {h:g} is out of range: accepted voxel size > 0 µm")
+    return out, float(h)

@@ -24,12 +24,6 @@ def add_channel(labels: np.ndarray, h: float, radius_um: float, position: str) -
     return out
 
 
-def cc_contact_ratio(labels: np.ndarray, cc_delaminated: np.ndarray | None = None) -> float:
-    """A_C/A_CC: share of the current-collector face (x = L) covered by CAM voxels in contact."""
-    contact = labels[-1] == Phase.CAM
-    return float(np.mean(contact if cc_delaminated is None else contact & ~cc_delaminated))
-
-
 def contact_tolerance(target: float) -> float:
     """How far the A_C/A_CC reached by cropping may lie from its target (one voxel layer changes
     it in steps, so an exact hit is rare)."""

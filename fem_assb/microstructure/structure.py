@@ -77,3 +77,9 @@ def cc_mask(info: dict, shape) -> np.ndarray | None:
     mask = np.zeros(tuple(shape[1:]), bool)
     mask.ravel()[np.asarray(lost, np.int64)] = True
     return mask
+
+
+def sidecar_collector_mask(path: str | Path, shape) -> np.ndarray | None:
+    """The collector-delamination mask in an image's .json sidecar (`structure generate`), if any."""
+    side = sidecar(path)
+    return cc_mask(json.loads(side.read_text()), shape) if side.is_file() else None

@@ -21,8 +21,8 @@ from fem_assb.errors import InputError
 from fem_assb.microstructure.analysis import AREA_CORRECTION
 from fem_assb.p2d.cell import Cell, Region
 from fem_assb.phases import Phase
+from fem_assb.units import UM
 
-UM = 1e-6
 
 
 def region_index(structure, cfg) -> np.ndarray:

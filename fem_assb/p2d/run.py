@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fem_assb.units import F, MA_CM2
+from fem_assb.units import F, MAH_CM2, MA_CM2
 
 
 def scenario_cell(sc, comm=None):
@@ -41,7 +41,7 @@ def masses(cell) -> dict:
     info = {"area_m2": 1.0, "volume_cam_m3": sum(r.eps_am * r.thickness for r in cell.regions),
             "volume_se_m3": sum(r.eps_se * r.thickness for r in cell.regions),
             "separator_um": cell.separator / 1e-6,
-            "theoretical_capacity_mAh_cm2": cell.theoretical_capacity() / 3.6 / 1e4}
+            "theoretical_capacity_mAh_cm2": cell.theoretical_capacity() / MAH_CM2}
     return masses_per_area(info, cell.mats)
 
 
@@ -58,7 +58,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
     comm = comm or world
     mats, structure, cell = scenario_cell(sc, comm)
     mass = masses(cell)
-    cap_theo = cell.theoretical_capacity() / 3.6 / 1e4  # mAh/cm²
+    cap_theo = cell.theoretical_capacity() / MAH_CM2  # mAh/cm²
     one_c = mats.c_rate_mAh_g * mass["cam_g_cm2"] if mats.c_rate_mAh_g else cap_theo
     steps = [StepSpec(s.current, s.until_V, s.duration_s)
              for s in resolve_steps(sc, mats, one_c, float(mats.cam.ocv(mats.cam.x0)))]
@@ -77,8 +77,8 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
             f"τ²_SE {r.tau2_se:.3g}, τ²_AM {r.tau2_am:.3g}, D_SCA {r.d_sca / 1e-6:.2f} µm"
             + (f", D50 {r.d50 / 1e-6:.2f} µm" if r.d50 else "") + f", particle {2 * r.particle_radius / 1e-6:.2f} µm", c=comm)
     res = run(cell, steps, p.radial_points, p.radial_stretch, p.x_points)
-    q = res.charge / 3.6 / 1e4  # C/m² → mAh/cm²
-    e = res.energy / 3.6 / 1e4  # J/m² → mWh/cm²
+    q = res.charge / MAH_CM2  # C/m² → mAh/cm²
+    e = res.energy / MAH_CM2  # J/m² → mWh/cm²
     rows = [{"t_s": t, "current_mA_cm2": i / MA_CM2, "voltage_V": v, "capacity_mAh_cm2": c, "energy_mWh_cm2": w}
             for t, i, v, c, w in zip(res.t, res.current, res.voltage, q, e)]
     outputs.write_csv(folder / "timeseries.csv", list(rows[0]), rows)
@@ -86,7 +86,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
     eps_am = np.array([_region_value(cell, xi, "eps_am") for xi in res.x])
     li = res.utilization * (mats.cam.c_max - mats.cam.c0) * eps_am * dx  # mol/m² per node
     prof = {"x_um": (res.x - cell.separator) / 1e-6, "utilization": res.utilization,
-            "cumulative_capacity_mAh_cm2": np.cumsum(li) * F / 3.6 / 1e4}
+            "cumulative_capacity_mAh_cm2": np.cumsum(li) * F / MAH_CM2}
     outputs.write_profile(folder / "profile.csv", prof)
     n_r, n_x = res.stoichiometry.shape
     outputs.write_columns(folder / "particles.csv", {

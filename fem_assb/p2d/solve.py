@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fem_assb.electrochem.model import SATURATION_WIDTH
+from fem_assb.electrochem.kinetics import SATURATION_WIDTH
 from fem_assb.p2d.cell import Cell
 
 LITHIUM_PARTIAL_MOLAR_VOLUME = 1.3e-5  # m³/mol, only enters PyBaMM's Li-metal bookkeeping

@@ -30,7 +30,7 @@ def done(study_dir: Path, case) -> bool:
 
 def _sigma_eff(st, cc, comm) -> dict:
     """Effective conductivity of a structure with the study's [conductivity] settings."""
-    from fem_assb.cli.conductivity import parse_contact
+    from fem_assb.conductivity.common import parse_contact
     from fem_assb.conductivity import common, solve_image
     from fem_assb.phases import Phase
 
@@ -75,7 +75,7 @@ def run_impedance(case, spec, folder: Path, comm) -> dict:
     """The impedance spectrum of the case's cell (impedance.csv, nyquist.png in its folder)."""
     from fem_assb.electrochem.impedance import run_impedance as spectrum
 
-    return spectrum(case.scenario, folder, comm=comm)
+    return spectrum(case.scenario, folder, comm=comm)[0]
 
 
 def run_p2d(case, spec, folder: Path, comm) -> dict:

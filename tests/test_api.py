@@ -1,0 +1,103 @@
+"""The public Python API (fem_assb/api.py) and the README's example of it."""
+import re
+import tomllib
+
+import numpy as np
+import pytest
+
+import fem_assb
+from fem_assb.errors import InputError
+from tests.conftest import ROOT
+
+SMALL = tomllib.loads("""
+name = "api"
+[materials]
+set = "nmc811_li6ps5cl_li"
+[structure]
+size_um = [20, 16, 16]
+voxel_um = 2.0
+seed = 3
+separator_um = 8.0
+[[structure.layers]]
+cam_fraction = 0.55
+diameters_um = [8.0]
+[solver]
+linear = "direct"
+max_steps = 6
+checkpoint_every = 0
+[output]
+plots = false
+[[steps]]
+kind = "discharge"
+current_mA_cm2 = 3.0
+""")
+
+
+def test_readme_example_prints_what_the_readme_shows(monkeypatch, capsys):
+    text = (ROOT / "README.md").read_text()
+    start = text.index("<!-- api-example -->")
+    code = re.search(r"```python\n(.*?)```", text[start:], re.S).group(1)
+    shown = re.search(r"prints\n\n```\n(.*?)```", text[start:], re.S).group(1)
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(("step", "mesh:"))]
+    number = re.compile(r"[-+]?\d+\.?\d*")
+    assert len(printed) == len(shown.strip().splitlines())
+    for got, want in zip(printed, shown.strip().splitlines()):
+        assert number.sub("#", got) == number.sub("#", want)
+        assert np.allclose([float(v) for v in number.findall(got)], [float(v) for v in number.findall(want)],
+                           rtol=2e-3, atol=1e-4), (got, want)
+
+
+def test_in_memory_run_equals_the_folder_run_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mem = fem_assb.run(fem_assb.load_scenario(SMALL))
+    # no results folder, checkpoint or fields (only the structure cache, ./.cache by default)
+    assert [p.name for p in tmp_path.iterdir()] in ([], [".cache"])
+    disk = fem_assb.run(fem_assb.load_scenario(SMALL), output=tmp_path / "out")
+    # stopped by max_steps: a status, not a summary, in the folder
+    assert disk.folder == tmp_path / "out" and (disk.folder / "status.json").is_file()
+    assert mem.folder is None and mem.summary["steps"] == disk.summary["steps"] == 6
+    assert not mem.summary["complete"] and not disk.summary["complete"]
+    assert mem.summary["capacity_mAh_cm2"] == pytest.approx(disk.summary["capacity_mAh_cm2"], rel=1e-12)
+    csv = np.loadtxt(disk.folder / "timeseries.csv", delimiter=",", skiprows=1, usecols=(5, 6))
+    assert np.allclose(mem.timeseries["voltage_V"], csv[:, 0], rtol=1e-9)
+    assert np.allclose(mem.timeseries["capacity_mAh_cm2"], csv[:, 1], rtol=1e-9)
+    assert mem.timeseries["capacity_mAh_cm2"][-1] == pytest.approx(mem.summary["capacity_mAh_cm2"], rel=1e-9)
+    assert set(mem.profile) >= {"x_um", "utilization"}
+    sources = mem.summary["material_sources"]  # the citations behind the material set
+    assert "Clausnitzer2024" in sources["references"] and "[Clausnitzer2024]" in sources["cam"]["c_max, c0, sigma, D, i00, alpha"]
+
+
+def test_scenario_dicts_are_validated_like_files():
+    with pytest.raises(InputError, match="empty"):
+        fem_assb.load_scenario({})
+    with pytest.raises(InputError, match="size_um"):
+        fem_assb.load_scenario({**SMALL, "structure": {**SMALL["structure"], "size_um": [-20, 16, 16]}})
+    with pytest.raises(InputError, match="frobnicate"):
+        fem_assb.load_scenario({**SMALL, "frobnicate": 1})
+
+
+def test_conductivity_of_parallel_layers_and_bad_input():
+    """SE and CAM layers along x: σ_eff = Σ ε_i σ_i exactly (S/cm in, S/cm out)."""
+    image = np.zeros((12, 8, 8), np.uint8)
+    image[:, :6, :] = 1  # CAM in 3/4 of the cross-section
+    r = fem_assb.effective_conductivity(image, 0.5, {"SE": 2e-3, "CAM": 1e-3})
+    assert r["sigma_eff"] == pytest.approx(0.25 * 2e-3 + 0.75 * 1e-3, rel=1e-8)
+    with pytest.raises(InputError, match="discretization"):
+        fem_assb.effective_conductivity(image, 0.5, {"SE": 1.0}, discretization="spectral")
+    with pytest.raises(InputError, match="sigma"):
+        fem_assb.effective_conductivity(image, 0.5, {"SE": -1.0})
+    with pytest.raises(InputError, match="unknown phase"):
+        fem_assb.effective_conductivity(image, 0.5, {"electrolite": 1.0})
+
+
+def test_impedance_in_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = {**SMALL, "impedance": {"f_max_Hz": 1e5, "f_min_Hz": 1.0, "per_decade": 2}}
+    r = fem_assb.impedance(fem_assb.load_scenario(raw))
+    assert [p.name for p in tmp_path.iterdir()] in ([], [".cache"])
+    assert r.f_Hz.size == r.summary["frequencies"] == 11
+    assert np.allclose(r.z_anode_ohm_cm2 + r.z_cathode_ohm_cm2, r.z_ohm_cm2)
+    assert r.summary["high_frequency_re_Z_ohm_cm2"] == pytest.approx(r.z_ohm_cm2[0].real)
+    assert (r.z_ohm_cm2.real > 0).all()

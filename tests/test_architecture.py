@@ -1,0 +1,58 @@
+"""Layering of the package: no import cycles among its modules (imports inside functions
+counted too), and only the command line imports the command line."""
+import ast
+
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "fem_assb"
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        mods[name.removesuffix(".__init__")] = path
+    graph = {m: set() for m in mods}
+    for m, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("fem_assb"):
+                subs = [f"{node.module}.{a.name}" for a in node.names if f"{node.module}.{a.name}" in mods]
+                targets = subs if len(subs) == len(node.names) else [node.module, *subs]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names if a.name.startswith("fem_assb")]
+            else:
+                continue
+            graph[m] |= {t for t in targets if t in mods and t != m}
+    return graph
+
+
+def test_the_graph_sees_imports_inside_functions():
+    g = _graph()
+    assert "fem_assb.electrochem.system" in g["fem_assb.electrochem.newton"]
+    assert "fem_assb.electrochem.simulation" in g["fem_assb.api"]  # imported inside run()
+
+
+def test_no_import_cycles():
+    g = _graph()
+    state, cycles = {}, []
+
+    def visit(m, path):
+        state[m] = "open"
+        for d in sorted(g[m]):
+            if state.get(d) == "open":
+                cycles.append(path[path.index(d):] + [d])
+            elif d not in state:
+                visit(d, path + [d])
+        state[m] = "done"
+
+    for m in sorted(g):
+        if m not in state:
+            visit(m, [m])
+    assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)
+
+
+def test_only_the_command_line_imports_it():
+    entry = {"fem_assb.__main__"}
+    bad = {m: sorted(d for d in deps if d.startswith("fem_assb.cli"))
+           for m, deps in _graph().items() if not m.startswith("fem_assb.cli") and m not in entry}
+    assert not {m: d for m, d in bad.items() if d}
