@@ -1,5 +1,7 @@
 """The public Python API (fem_assb/api.py) and the README's example of it."""
 import re
+import shutil
+import subprocess
 import tomllib
 
 import numpy as np
@@ -59,6 +61,13 @@ def test_in_memory_run_equals_the_folder_run_and_writes_nothing(tmp_path, monkey
     assert disk.folder == tmp_path / "out" and (disk.folder / "status.json").is_file()
     assert mem.folder is None and mem.summary["steps"] == disk.summary["steps"] == 6
     assert not mem.summary["complete"] and not disk.summary["complete"]
+    script = (disk.folder / "view_fields.py").read_text()  # opens the fields with the Xdmf3 reader
+    compile(script, "view_fields.py", "exec")
+    assert "Xdmf3ReaderT" in script and "cam.xdmf" in script
+    if shutil.which("pvpython"):  # ParaView is not in the runtime image: checked where it is installed
+        r = subprocess.run(["pvpython", "--force-offscreen-rendering", str(disk.folder / "view_fields.py")],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and (disk.folder / "utilization.png").stat().st_size > 0, r.stderr
     assert mem.summary["capacity_mAh_cm2"] == pytest.approx(disk.summary["capacity_mAh_cm2"], rel=1e-12)
     csv = np.loadtxt(disk.folder / "timeseries.csv", delimiter=",", skiprows=1, usecols=(5, 6))
     assert np.allclose(mem.timeseries["voltage_V"], csv[:, 0], rtol=1e-9)

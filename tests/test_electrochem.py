@@ -423,3 +423,98 @@ def test_step_control_rules():
     # the first step of a current step jumps past it: retry at dt_min, then go on where it was
     assert c.locate(3.0, True, 3.1, 2.5, 10.0, True) == sv.dt_min_s
     assert c.after_accept(sv.dt_min_s, sv.dt_min_s, 0.6, 0.0, 2, True) == max(10.0, sv.dt_initial_s)
+
+
+def reference_1d_hold(sc, V, t_end, n=100):
+    """Independent 1D solution of a voltage hold from rest: finite-volume diffusion in the slab,
+    the current solved at each instant from V = φ_anode(I) − I·R_sep + U(x_s) + η(I, x_s) − I·R_cam;
+    returns I(t) in A/m²."""
+    from scipy.integrate import solve_ivp
+    from scipy.optimize import brentq
+
+    mats = resolve(sc.materials)
+    cam, el, an = mats.cam, mats.electrolyte, mats.anode
+    f = F / (R * mats.temperature)
+    Lc, Ls = 20e-6, sc.structure.separator_um * 1e-6
+    D = float(cam.diffusivity(0.5))
+    w = np.full(n, Lc / n)
+
+    def voltage(I, c):
+        cs = c[0] + I / F * (w[0] / 2) / D
+        i0 = cam.i00 * el.c_e ** 0.5 * cs ** 0.5 * (cam.c_max - cs) ** 0.5
+        return (-2 / f * np.arcsinh(I / (2 * an.i0)) - I * Ls / el.kappa + cam.ocv(cs / cam.c_max)
+                + 2 / f * np.arcsinh(-I / (2 * i0)) - I * Lc / float(cam.sigma(0.5)))
+
+    def current(c):  # the surface must stay below c_max: bracket I accordingly
+        top = (cam.c_max * (1 - 1e-9) - c[0]) * F * D / (w[0] / 2)
+        return brentq(lambda I: voltage(I, c) - V, -50.0, top, xtol=1e-12)
+
+    def rhs(t, c):
+        q = D * (c[:-1] - c[1:]) / w[0]
+        dc = np.zeros_like(c)
+        dc[:-1] -= q
+        dc[1:] += q
+        dc[0] += current(c) / F
+        return dc / w
+
+    sol = solve_ivp(rhs, (0, t_end), np.full(n, cam.c0), method="BDF", rtol=1e-9, atol=1e-6, dense_output=True)
+    return lambda t: current(sol.sol(t))
+
+
+def test_voltage_hold_converges_to_the_1d_reference_and_ends_at_its_current_cut_off(tmp_path):
+    """A constant-voltage hold 0.4 V below the rest OCV: the current decays as the CAM fills and
+    converges to the 1D potentiostatic reference at first order in the step control's current
+    target (max_dI_rel; backward Euler); charge passed = F × Li inserted; a hold with a current
+    cut-off ends at the first step below it."""
+    sc = planar(tmp_path)
+    ocv = float(resolve(sc.materials).cam.ocv(resolve(sc.materials).cam.x0))
+    hold = {"kind": "hold", "voltage_V": round(ocv - 0.4, 3), "duration_h": 0.5}
+    sc.steps = [parse(type(sc.steps[0]), hold, Where("t"))]
+    ref = reference_1d_hold(sc, hold["voltage_V"], 0.5 * 3600)
+    times = np.linspace(0.05, 0.5, 6) * 3600
+    err = {}
+    for rel in (0.04, 0.01):
+        sc.solver.max_dI_rel = rel
+        s = run(sc, tmp_path / f"out{rel}")
+        ts = np.genfromtxt(tmp_path / f"out{rel}" / "timeseries.csv", delimiter=",", names=True, dtype=None,
+                           encoding=None)
+        assert np.allclose(ts["voltage_V"], hold["voltage_V"], atol=1e-9)
+        assert np.all(np.diff(ts["current_mA_cm2"][1:]) < 0)  # decays
+        assert s["charge_balance_error"] < 1e-6 and s["complete"] and s["stop_reason"] == "duration reached"
+        err[rel] = max(abs(np.interp(t, ts["t_s"], ts["current_mA_cm2"]) * 10.0 / ref(t) - 1) for t in times)
+    assert err[0.01] < 0.006 and 3.0 < err[0.04] / err[0.01] < 5.5, err  # measured 0.0047, ratio ≈ 4
+    cut = 0.5 * float(ts["current_mA_cm2"][-1])
+    sc.solver.max_dI_rel = 0.02
+    sc.steps = [parse(type(sc.steps[0]), {**hold, "duration_h": 2.0, "until_current_mA_cm2": cut}, Where("t"))]
+    s2 = run(sc, tmp_path / "cut")
+    ts2 = np.genfromtxt(tmp_path / "cut" / "timeseries.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    assert s2["stop_reason"].startswith("current cut-off") and ts2["current_mA_cm2"][-1] <= cut < ts2["current_mA_cm2"][-2]
+
+
+def test_hold_input_errors():
+    from fem_assb.config.scenario import StepConfig
+    from fem_assb.errors import InputError
+
+    for bad, key in (({"kind": "hold", "until_current_mA_cm2": 0.1}, "voltage_V"),
+                     ({"kind": "hold", "voltage_V": 4.0}, "until_current_mA_cm2"),
+                     ({"kind": "hold", "voltage_V": 4.0, "duration_h": 1, "current_mA_cm2": 1}, "current_mA_cm2"),
+                     ({"kind": "discharge", "current_mA_cm2": 1, "voltage_V": 4.0}, "voltage_V")):
+        with pytest.raises(InputError, match=key):
+            parse(StepConfig, bad, Where("steps"))
+
+
+def test_cc_cv_charge(tmp_path):
+    """Discharge, then a CC-CV charge: 2 mA/cm² to 4.25 V, held there until C/20-like 0.2 mA/cm².
+    The hold starts at the current the charge ended with (same state, same voltage) and its
+    current then falls in magnitude; charge passed = F × Li inserted over the whole protocol."""
+    sc = planar(tmp_path, current=2.0, step={"duration_h": 0.3})
+    step = type(sc.steps[0])
+    sc.steps += [parse(step, {"kind": "charge", "current_mA_cm2": 2.0, "until_V": 4.25}, Where("t")),
+                 parse(step, {"kind": "hold", "voltage_V": 4.25, "until_current_mA_cm2": 0.2}, Where("t"))]
+    s = run(sc, tmp_path / "out")
+    ts = np.genfromtxt(tmp_path / "out" / "timeseries.csv", delimiter=",", names=True, dtype=None, encoding=None)
+    hold = ts["kind"] == "hold"
+    i = ts["current_mA_cm2"][hold]
+    assert np.allclose(ts["voltage_V"][hold], 4.25, atol=1e-9)
+    assert i[0] == pytest.approx(-2.0, rel=0.02) and np.all(np.diff(np.abs(i)) < 0) and -0.2 <= i[-1] < 0
+    assert s["complete"] and s["stop_reason"] == "current cut-off 0.2 mA/cm²" and s["charge_balance_error"] < 1e-6

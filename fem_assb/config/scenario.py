@@ -178,9 +178,11 @@ class MaterialsConfig:
 
 @dataclass
 class StepConfig:
-    """One step of the protocol: discharge, charge or rest."""
+    """One step of the protocol: galvanostatic discharge or charge, rest, or a constant-voltage
+    hold (after a charge: CC-CV)."""
 
-    kind: str = opt("discharge", choices=("discharge", "charge", "rest"), help="what the step does")
+    kind: str = opt("discharge", choices=("discharge", "charge", "rest", "hold"),
+                    help="what the step does (hold: constant cell voltage, needs the equipotential collector)")
     current_mA_cm2: float | None = opt(None, lo=0.0, lo_open=True, unit="mA/cm²", help="applied current density")
     c_rate: float | None = opt(None, lo=0.0, lo_open=True, unit="1/h",
                                help="current in C: 1C = the material set's C-rate basis (mAh/g) × CAM loading, "
@@ -188,13 +190,31 @@ class StepConfig:
     until_V: float | None = opt(None, lo=0.0, hi=6.0, unit="V",
                                 help="cut-off voltage (discharge default: the material set's)")
     duration_h: float | None = opt(None, lo=0.0, lo_open=True, unit="h", help="maximum step duration")
+    voltage_V: float | None = opt(None, lo=0.0, lo_open=True, hi=6.0, unit="V", help="hold: the cell voltage held")
+    until_current_mA_cm2: float | None = opt(None, lo=0.0, lo_open=True, unit="mA/cm²",
+                                             help="hold: end when |current| falls to this")
+    until_c_rate: float | None = opt(None, lo=0.0, lo_open=True, unit="1/h",
+                                     help="hold: end when |current| falls to this C-rate (e.g. 0.05 for C/20)")
 
     def check(self, where: Where):
+        if self.kind != "hold":
+            for key in ("voltage_V", "until_current_mA_cm2", "until_c_rate"):
+                if getattr(self, key) is not None:
+                    where.fail(key, f"is for hold steps only, not for a {self.kind} step")
         if self.kind == "rest":
             if self.duration_h is None:
                 where.fail("duration_h", "is required for a rest step")
             if self.current_mA_cm2 is not None or self.c_rate is not None:
                 where.fail("current_mA_cm2", "must not be given for a rest step")
+        elif self.kind == "hold":
+            if self.voltage_V is None:
+                where.fail("voltage_V", "is required for a hold step")
+            if self.current_mA_cm2 is not None or self.c_rate is not None or self.until_V is not None:
+                where.fail("current_mA_cm2", "c_rate and until_V must not be given for a hold step (the current follows)")
+            if self.until_current_mA_cm2 is not None and self.until_c_rate is not None:
+                where.fail("until_current_mA_cm2", "or until_c_rate: give at most one")
+            if self.until_current_mA_cm2 is None and self.until_c_rate is None and self.duration_h is None:
+                where.fail("until_current_mA_cm2", "(or until_c_rate or duration_h) is required for a hold step")
         else:
             if (self.current_mA_cm2 is None) == (self.c_rate is None):
                 where.fail("current_mA_cm2", f"or c_rate: give exactly one for a {self.kind} step")
@@ -215,6 +235,8 @@ class SolverConfig:
     dt_max_s: float = opt(600.0, lo=0.0, lo_open=True, unit="s", help="largest time step")
     dt_min_s: float = opt(1e-4, lo=0.0, lo_open=True, unit="s", help="smallest time step before giving up")
     max_dU_V: float = opt(0.02, lo=0.0, lo_open=True, unit="V", help="voltage change per step the step control aims at")
+    max_dI_rel: float = opt(0.02, lo=0.0, lo_open=True, hi=1.0,
+                            help="relative current change per step the step control aims at in voltage holds")
     max_dx: float = opt(0.05, lo=0.0, hi=1.0, lo_open=True, help="stoichiometry change per step the step control aims at")
     cutoff_tol_V: float = opt(1e-3, lo=0.0, lo_open=True, unit="V", help="how closely the cut-off voltage is located")
     newton_atol: float = opt(1e-8, lo=0.0, lo_open=True,

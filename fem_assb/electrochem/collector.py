@@ -18,7 +18,8 @@ CAM node k on the collector by the contact conductance G_k = w_k / R_c (w_k the 
 the contact area, vertex rule); the applied current leaves the cell through it:
 
     row k:     + G_k (φ_k − φ_cc)                      (current from node k into the foil, A)
-    row φ_cc:  + Σ_k G_k (φ_cc − φ_k) + I·A
+    row φ_cc:  + Σ_k G_k (φ_cc − φ_k) + I·A        (galvanostatic)
+               G_total (φ_cc − V)                 (voltage hold: the current I·A = Σ_k G_k (φ_k − φ_cc) follows)
 
 A star of conductances: symmetric and inside the potential block the AMG already treats
 (Newton preallocates its entries; the φ_cc row couples to all collector nodes). With the default
@@ -55,6 +56,7 @@ class Collector:
         self.dofs = np.flatnonzero(w.x.array[:n_own] > 0).astype(np.int32)
         self.w = w.x.array[self.dofs].copy()
         self.G = self.w / contact_ohm_m2
+        self.G_total = self.comm.allreduce(float(self.G.sum()))
         self.phi = self.phi_n = None
         self.forms = None
         if kind == "uniform":
@@ -89,11 +91,19 @@ class Collector:
             return self.comm.bcast(float(self.phi.x.array[0]) if self.owns_phi else None, root=self.owner)
         return self.comm.allreduce(dolfinx.fem.assemble_scalar(self._phi_cc_mean)) / self.area_cc
 
-    def star_rows(self, i_app: float) -> tuple[np.ndarray, float]:
+    def star_rows(self, i_app: float, hold_V: float | None = None) -> tuple[np.ndarray, float]:
         """Equipotential residual rows (A): the owned collector nodes' (order of `dofs`) and the
-        φ_cc row's (summed over ranks; added by its owner)."""
+        φ_cc row's (summed over ranks; added by its owner). Under a voltage hold the φ_cc row
+        fixes the potential instead, G_total (φ_cc − V), and the current follows."""
         flow = self.G * (self.phi_s.x.array[self.dofs] - self.potential())
+        if hold_V is not None:
+            return flow, self.G_total * (self.potential() - hold_V)
         return flow, i_app * self.area - self.comm.allreduce(float(flow.sum()))
+
+    def current(self) -> float:
+        """The current through the foil, A/m² of geometric area (> 0 on discharge)."""
+        flow = self.G * (self.phi_s.x.array[self.dofs] - self.potential())
+        return self.comm.allreduce(float(flow.sum())) / self.area
 
     def current_density(self, i_app: float) -> np.ndarray:
         """Current density from the CAM into the collector at the owned collector dofs (A/m² of

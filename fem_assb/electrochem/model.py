@@ -81,6 +81,7 @@ class ElectrochemModel:
         self.double_layer = double_layer
         self.dt = 1.0
         self.i_app = 0.0  # A/m² per geometric area, > 0 on discharge
+        self.hold_V = None  # V: the cell voltage held instead of a current (collector.py)
         self._dt_e = dolfinx.fem.Constant(doms.se_mesh, PETSc.ScalarType(1.0))
         self._dt_c = dolfinx.fem.Constant(doms.cam_mesh, PETSc.ScalarType(1.0))
         self._i_cc = dolfinx.fem.Constant(doms.cam_mesh, PETSc.ScalarType(0.0))
@@ -226,8 +227,10 @@ class ElectrochemModel:
         return self.pair_w * (self.layer.content() - self.layer.depth * self.s.x.array[self.pair_c])
 
     # --- controls -------------------------------------------------------------------------------
-    def set_controls(self, dt: float, i_app: float) -> None:
-        self.dt, self.i_app = dt, i_app
+    def set_controls(self, dt: float, i_app: float, hold_V: float | None = None) -> None:
+        """Time step Δt (s) and either the applied current density i_app (A/m², > 0 on
+        discharge) or, with the equipotential collector, a held cell voltage hold_V (V)."""
+        self.dt, self.i_app, self.hold_V = dt, i_app, hold_V
         self._dt_e.value = dt
         self._dt_c.value = dt
         self._i_cc.value = self.collector.boundary_current_density(i_app)

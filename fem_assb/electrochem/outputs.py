@@ -19,6 +19,7 @@ import numpy as np
 
 from fem_assb.errors import InputError
 from fem_assb.io.atomic import atomic_write_text
+from fem_assb.io.paraview import write_view_script
 from fem_assb.parallel import log
 from fem_assb.units import F, MAH_CM2
 
@@ -56,6 +57,8 @@ class FieldWriter:
                 raise InputError(f"{folder}: cannot create the field files electrolyte.xdmf and cam.xdmf")
             self.se.write_mesh(d.se_mesh)
             self.cam.write_mesh(d.cam_mesh)
+            if comm.rank == 0:
+                write_view_script(folder)
         Q = dolfinx.fem.functionspace(d.se_mesh, ("DG", 0, (3,)))
         Q0 = dolfinx.fem.functionspace(d.se_mesh, ("DG", 0))
         self.j = dolfinx.fem.Function(Q, name="ionic_current_density")

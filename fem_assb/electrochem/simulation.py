@@ -26,10 +26,12 @@ DEPLETED, STARVED = 1e-3, 0.05
 
 @dataclass
 class Step:
-    kind: str  # discharge | charge | rest
-    current: float  # A/m², > 0 discharge
+    kind: str  # discharge | charge | rest | hold
+    current: float  # A/m², > 0 discharge (0 for rest and hold: a hold's current follows from the voltage)
     until_V: float | None
     duration_s: float | None
+    hold_V: float | None = None  # hold: the cell voltage
+    until_current: float | None = None  # hold: end when |current| (A/m²) falls to this
 
     @property
     def falling(self) -> bool:
@@ -54,8 +56,17 @@ def resolve_steps(sc, mats, one_c_mA_cm2: float, ocv0: float) -> list[Step]:
     out = []
     for k, st in enumerate(sc.steps, 1):
         where = f"[steps.{k}]"
+        duration = st.duration_h * 3600 if st.duration_h is not None else None
         if st.kind == "rest":
-            out.append(Step("rest", 0.0, None, st.duration_h * 3600))
+            out.append(Step("rest", 0.0, None, duration))
+            continue
+        if st.kind == "hold":
+            if sc.collector.kind != "equipotential":
+                raise InputError(f"{where} kind = \"hold\" needs [collector] kind = \"equipotential\" (the cell "
+                                 f"voltage is the collector's potential), not {sc.collector.kind!r}")
+            until = st.until_current_mA_cm2 if st.until_c_rate is None else st.until_c_rate * one_c_mA_cm2
+            out.append(Step("hold", 0.0, None, duration, hold_V=st.voltage_V,
+                            until_current=until * MA_CM2 if until is not None else None))
             continue
         i_mA = st.current_mA_cm2 if st.current_mA_cm2 is not None else st.c_rate * one_c_mA_cm2
         sign = 1.0 if st.kind == "discharge" else -1.0
@@ -67,8 +78,7 @@ def resolve_steps(sc, mats, one_c_mA_cm2: float, ocv0: float) -> list[Step]:
             if st.kind == "charge" and until <= ocv0:
                 raise InputError(f"{where} until_V = {until:g} V is not above the initial OCV {ocv0:.3f} V: "
                                  "accepted until_V > OCV for a charge")
-        out.append(Step(st.kind, sign * i_mA * MA_CM2, until,
-                        st.duration_h * 3600 if st.duration_h is not None else None))
+        out.append(Step(st.kind, sign * i_mA * MA_CM2, until, duration))
     return out
 
 
@@ -189,7 +199,7 @@ class Simulation:
             left = remaining_step_time(s["t_in_step"], total, s["voltage"], slope, step.until_V)
             # the mean pace so far: the time steps shorten before a cut-off, hence "~", not "≥"
             eta = f"  ETA ~{spent / s['t_in_step'] * left / 60:.1f} min" if s["t_in_step"] > 1e-3 * total else ""
-        self.log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {step.current / MA_CM2:6.3f} mA/cm²  "
+        self.log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {s.get('current', 0.0) / MA_CM2:6.3f} mA/cm²  "
                  f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
                  f"Newton {self._last_its}{eta}")
 
@@ -264,7 +274,7 @@ class Simulation:
             if dt is None:
                 s["stop_reason"] = "duration reached"
                 return True
-            m.set_controls(dt, step.current)
+            m.set_controls(dt, step.current, step.hold_V)
             m.predict(dt)
             res = self.newton.solve()
             lo, hi = m.stoichiometry_range()
@@ -293,10 +303,14 @@ class Simulation:
                     s["dt"] = retry
                     continue
             before = s["voltage"]
-            self._accept(step, dt, V, res)
+            current = m.collector.current() if step.hold_V is not None else step.current
+            self._accept(step, dt, V, res, current)
             self._snapshots(step, before, V)
             if step.until_V is not None and (V <= step.until_V if step.falling else V >= step.until_V):
                 s["stop_reason"] = f"cut-off {step.until_V:g} V"
+                return True
+            if step.until_current is not None and abs(current) <= step.until_current:
+                s["stop_reason"] = f"current cut-off {step.until_current / MA_CM2:g} mA/cm²"
                 return True
             depleted = self._depletion(DEPLETED)
             if depleted:  # the end of this discharge, like a cut-off (and of the protocol)
@@ -306,7 +320,7 @@ class Simulation:
             out_every = self.sc.output.fields_every
             if out_every and s["step"] % out_every == 0:
                 self._write_fields(s["t"])
-            s["dt"] = control.after_accept(s["dt"], dt, s["dV"], self._dx, res.iterations, first)
+            s["dt"] = control.after_accept(s["dt"], dt, s["dV"], self._dx, res.iterations, first, s["dI_rel"])
             if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0 and self.folder:
                 self._checkpoint()  # after the next step size is chosen: a resumed run goes on identically
 
@@ -353,7 +367,8 @@ class Simulation:
         bins = self.sc.output.profile_bins_um or self.structure.voxel_um * self.sc.mesh.coarsen
         return outputs.profile(self.model, bins, self.structure.separator_um, self.info["composite_um"])
 
-    def _accept(self, step, dt, V, res):
+    def _accept(self, step, dt, V, res, current):
+        """Take the trial step of Δt as the new state; `current` (A/m²) flowed during it."""
         m, s = self.model, self.state
         x_old = m.s_n.x.array
         n = m.V_c.dofmap.index_map.size_local
@@ -368,9 +383,12 @@ class Simulation:
         s["step"] += 1
         s["t"] += dt
         s["t_in_step"] += dt
-        s["charge_C"] += step.current * A * dt
-        s["charge_abs_C"] += abs(step.current) * A * dt
-        s["energy_J"] += step.current * A * dt * 0.5 * (V + s["voltage"])
+        m.i_app = current  # a hold's current, for the collector outputs
+        s["dI_rel"] = abs(current - s.get("current", 0.0)) / max(abs(current), 1e-300) if step.hold_V is not None else 0.0
+        s["current"] = current
+        s["charge_C"] += current * A * dt
+        s["charge_abs_C"] += abs(current) * A * dt
+        s["energy_J"] += current * A * dt * 0.5 * (V + s["voltage"])
         s["newton_its"] += res.iterations
         s["linear_its"] += res.linear_iterations
         self._last_its = res.iterations
@@ -379,7 +397,7 @@ class Simulation:
         util = (m.lithium() - s["li0"]) / ((self.mats.cam.c_max - self.mats.cam.c0) * self.info["volume_cam_m3"])
         s["rows"].append({
             "step": s["step"], "protocol_step": s["protocol_step"] + 1, "kind": step.kind, "t_s": s["t"],
-            "current_mA_cm2": step.current / MA_CM2, "voltage_V": V,
+            "current_mA_cm2": current / MA_CM2, "voltage_V": V,
             "capacity_mAh_cm2": s["charge_C"] / A / MAH_CM2, "energy_mWh_cm2": s["energy_J"] / A / MAH_CM2,
             "mean_utilization": util, "dt_s": dt, "newton_its": res.iterations,
             "linear_its": res.linear_iterations})

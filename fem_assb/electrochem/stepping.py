@@ -1,7 +1,8 @@
 """Time-step control of one protocol step (backward Euler).
 
-After an accepted step Δt is scaled so that the cell voltage changes by about `max_dU_V` and no
-node's stoichiometry by more than `max_dx` (at most ×2, and ×0.5 after a step that needed many
+After an accepted step Δt is scaled so that the cell voltage changes by about `max_dU_V` (in a
+voltage hold: the current by about `max_dI_rel` of itself) and no node's stoichiometry by more
+than `max_dx` (at most ×2, and ×0.5 after a step that needed many
 Newton iterations). The first step after a change of the current is exempt from the voltage
 rule: its change is mostly the instantaneous ohmic and kinetic jump, which no Δt makes smaller
 (seed 002: 0.37 V at 0.5C through 425 µm of β-Li3PS4; the rule shrank Δt from 1 s to ≈ 2 ms,
@@ -60,9 +61,11 @@ class StepControl:
         frac = (v_before - target) / (v_before - v)
         return max(dt * min(max(frac, SECANT_RANGE[0]), SECANT_RANGE[1]), sv.dt_min_s)
 
-    def after_accept(self, dt_next: float, dt: float, dV: float, dx: float, newton_its: int, first: bool) -> float:
-        """The proposed Δt after accepting a step of Δt that changed the voltage by dV and the
-        stoichiometry by at most dx; `dt_next` is the proposal it ran with."""
+    def after_accept(self, dt_next: float, dt: float, dV: float, dx: float, newton_its: int, first: bool,
+                     dI_rel: float = 0.0) -> float:
+        """The proposed Δt after accepting a step of Δt that changed the voltage by dV, the
+        current by dI_rel of itself (voltage holds) and the stoichiometry by at most dx;
+        `dt_next` is the proposal it ran with."""
         sv = self.sv
         if self._jump_dt is not None:  # the jump is taken: go on with the step size it interrupted
             dt_next, self._jump_dt = max(self._jump_dt, sv.dt_initial_s), None
@@ -74,6 +77,8 @@ class StepControl:
         factor = 2.0
         if abs(dV) > 0 and not first:  # an ohmic jump does not shrink with Δt
             factor = min(factor, 0.9 * sv.max_dU_V / abs(dV))
+        if dI_rel > 0 and not first:
+            factor = min(factor, 0.9 * sv.max_dI_rel / dI_rel)
         if dx > 0:
             factor = min(factor, 0.9 * sv.max_dx / dx)
         if newton_its > 0.75 * sv.newton_max_it:

@@ -133,7 +133,7 @@ class CellSystem:
         rows, layer_sq = m.pair_residual()
         self._add_pair_rows(rows)
         if m.collector.kind == "equipotential":
-            flow, cc = m.collector.star_rows(m.i_app)
+            flow, cc = m.collector.star_rows(m.i_app, m.hold_V)
             owned = self.b.array
             owned[self._star_rows] += flow
             if self._cc_row >= 0:
@@ -168,8 +168,11 @@ class CellSystem:
             add = PETSc.InsertMode.ADD_VALUES
             A.setValuesRCV(rows[:, None], np.stack([rows, np.full_like(rows, cc)], axis=1),
                            np.stack([G, -G], axis=1), addv=add)
+            # the φ_cc row: the current balance, or under a voltage hold G_total (φ_cc − V) alone
+            # (zeros keep the pattern)
+            coupling = -G if m.hold_V is None else np.zeros_like(G)
             A.setValues([cc], np.concatenate([[cc], rows]).astype(PETSc.IntType),
-                        np.concatenate([[G.sum()], -G]), addv=add)  # off-process rows are sent at assembly
+                        np.concatenate([[G.sum()], coupling]), addv=add)  # off-process rows are sent at assembly
         A.assemble()
         return merit
 
