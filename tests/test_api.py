@@ -2,7 +2,6 @@
 import re
 import shutil
 import subprocess
-import tomllib
 
 import numpy as np
 import pytest
@@ -10,29 +9,10 @@ import pytest
 import fem_assb
 from fem_assb.errors import InputError
 from tests.conftest import ROOT
+from tests.test_electrochem import SMALL as CELL
 
-SMALL = tomllib.loads("""
-name = "api"
-[materials]
-set = "nmc811_li6ps5cl_li"
-[structure]
-size_um = [20, 16, 16]
-voxel_um = 2.0
-seed = 3
-separator_um = 8.0
-[[structure.layers]]
-cam_fraction = 0.55
-diameters_um = [8.0]
-[solver]
-linear = "direct"
-max_steps = 6
-checkpoint_every = 0
-[output]
-plots = false
-[[steps]]
-kind = "discharge"
-current_mA_cm2 = 3.0
-""")
+#: the small cell of test_electrochem, stopped after 6 steps, no checkpoints
+SMALL = {**CELL, "name": "api", "solver": {**CELL["solver"], "max_steps": 6, "checkpoint_every": 0}}
 
 
 def test_readme_example_prints_what_the_readme_shows(monkeypatch, capsys):
