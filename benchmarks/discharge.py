@@ -55,7 +55,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cases", default="2um-1mA-1r,2um-1mA-2r,2um-8mA-1r,2um-8mA-2r,1um-8mA-2r,1um-1mA-2r,"
                                        "1um-8mA-1r,1um-1mA-1r")
-    ap.add_argument("--surface-layer", type=int, default=24, help="solver.surface_layer of the runs (0 = none)")
+    ap.add_argument("--surface-layer", type=int, default=24, help="model.surface_layer of the runs (0 = none)")
     a = ap.parse_args()
     run_cases("discharge", a.cases.split(","), lambda name, out: run_case(name, out, a.surface_layer))
 

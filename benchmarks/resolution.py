@@ -6,7 +6,7 @@ One 32×24×24 µm composite (65 % CAM, 8 µm spheres, 2 µm voxels) next to a 2
 discharged at each current on hexahedra of 2, 1 and 0.5 µm: the finer meshes split every 2 µm
 voxel into 2³ or 4³ cells, so the electrode is the same and only the discretization changes.
 With the seed-001 NMC811 diffusivity (8.71e-13 cm²/s) the solid-diffusion length over a
-discharge, √(D t), is below these cell sizes: with solver.surface_layer = 0 (diffusion on the
+discharge, √(D t), is below these cell sizes: with model.surface_layer = 0 (diffusion on the
 mesh only) the capacity is the Li a surface cell layer stores and falls with h; with the
 sub-grid surface layers it should not change with h. Writes benchmarks/out/resolution.json and
 a table. Figures, not pass/fail tests.
@@ -55,7 +55,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--currents", default="8,1", help="currents in mA/cm², comma-separated")
     ap.add_argument("--h", default="2,1,0.5", help="hexahedron edges in µm (divisors of 2), comma-separated")
-    ap.add_argument("--layers", default="24,0", help="solver.surface_layer values (0 = none), comma-separated")
+    ap.add_argument("--layers", default="24,0", help="model.surface_layer values (0 = none), comma-separated")
     ap.add_argument("--ranks", type=int, default=2, help="MPI ranks per run")
     a = ap.parse_args()
     out = HERE / "out" / "resolution"

@@ -14,9 +14,10 @@ from fem_assb.launcher import mpirun_command
 ROOT = Path(__file__).resolve().parent.parent
 
 #: solver, output and protocol of a benchmark scenario (format with linear=, layer= and current=)
-DISCHARGE = """[solver]
-linear = "{linear}"
+DISCHARGE = """[model]
 surface_layer = {layer}
+[solver]
+linear = "{linear}"
 checkpoint_every = 0
 [output]
 plots = false

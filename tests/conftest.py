@@ -82,5 +82,6 @@ def planar(tmp: Path, h_um=1.0, cam_um=20.0, sep_um=10.0, current=2.0, **extra):
          "mesh": {"separator_growth": 1.0},
          "steps": [{"kind": "discharge", "current_mA_cm2": current, **extra.pop("step", {})}],
          "solver": {"linear": "direct", **extra.pop("solver", {})},
+         "model": extra.pop("model", {}),
          "output": {"plots": False}}
     return scenario(d)

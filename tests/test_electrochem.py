@@ -128,7 +128,7 @@ def test_surface_layer_resolves_diffusion_below_the_mesh(tmp_path, current, h_um
     assert 0.95 < cap_ref / (current * t_sat / 3600) <= 1.0
     caps = {}
     for cells in (24, 0):
-        sc = planar(tmp_path, h_um=h_um, current=current, solver={"surface_layer": cells, "dt_max_s": 3600.0})
+        sc = planar(tmp_path, h_um=h_um, current=current, model={"surface_layer": cells}, solver={"dt_max_s": 3600.0})
         sc.materials.cam_diffusivity_cm2_s = SEED001_D
         folder = tmp_path / f"layer{cells}"
         s = run(sc, folder)
@@ -238,13 +238,25 @@ def test_current_jump_does_not_shrink_the_time_step(tmp_path):
     ("current_mA_cm2 = 3.0", "current_mA_cm2 = 0.0", "0 < current_mA_cm2"),
     ('set = "nmc811_li6ps5cl_li"', 'set = "nmc999"', "[materials] set"),
     ('kind = "discharge"', 'kind = "charge"', "until_V"),
-    ('linear = "direct"', 'linear = "direct"\nsurface_layer = 1', "[solver] surface_layer"),
+    ("[output]", "[model]\nsurface_layer = 1\n[output]", "[model] surface_layer"),
+    ("checkpoint_every = 5", "checkpoint_every = 5\nsurface_layer = 0\n[model]\nsurface_layer = 0", "both given"),
 ])
 def test_bad_run_input_exits_2(tmp_path, cli, old, new, text):
     toml = tmp_path / "bad.toml"
     toml.write_text(SMALL_TOML.replace(old, new))
     r = cli("run", toml, "-o", tmp_path / "out", cwd=tmp_path)
     assert r.returncode == 2 and text in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_moved_solver_keys_are_read_with_a_warning(tmp_path, cli):
+    """[solver] surface_layer (before 2026-12-07) is [model] surface_layer now: still read."""
+    toml = tmp_path / "old.toml"
+    toml.write_text(SMALL_TOML.replace("checkpoint_every = 5", "checkpoint_every = 5\nsurface_layer = 0"))
+    r = cli("check", toml, cwd=tmp_path)
+    assert r.returncode == 0 and "[solver] surface_layer has moved to [model] surface_layer" in r.stderr, r.stderr
+    from fem_assb.config.scenario import load_scenario
+
+    assert load_scenario(toml).model.surface_layer == 0
 
 
 def _small_series(folder):
@@ -292,7 +304,7 @@ def test_double_layer_initial_response_is_capacitive(tmp_path):
     charge-transfer resistance (linearised Butler–Volmer, R_ct = RT/(F i0) for α = 0.5), so
     ΔU = −I R_Ω − Σ I / (C_DL/Δt + 1/R_ct)."""
     sc = planar(tmp_path, current=0.5, sep_um=20.0,
-                solver={"double_layer": True, "dt_initial_s": 1e-6, "max_steps": 1, "checkpoint_every": 0})
+                model={"double_layer": True}, solver={"dt_initial_s": 1e-6, "max_steps": 1, "checkpoint_every": 0})
     sc.materials.set = "nmc622_bli3ps4_li"  # seed 002: both electrodes have C_DL
     sc.materials.cam_diffusivity_cm2_s = None
     s = run(sc, tmp_path / "out")

@@ -16,7 +16,7 @@ D_CAM = 1e-8  # cm²/s: fast solid diffusion, so the electrolyte sets the voltag
 
 def lib_planar(tmp: Path, current=2.0, sep_um=20.0, step=None):
     """Li | 20 µm porous separator soaked with LiPF6 (ε 0.5, κ_eff 0.5 κ) | dense 20 µm CAM slab."""
-    sc = planar(tmp, h_um=1.0, sep_um=sep_um, current=current, solver={"surface_layer": 0}, step=step or {})
+    sc = planar(tmp, h_um=1.0, sep_um=sep_um, current=current, model={"surface_layer": 0}, step=step or {})
     sc.materials.set = "nmc811_lipf6_li"
     sc.materials.cam_diffusivity_cm2_s = D_CAM
     return sc
@@ -127,7 +127,7 @@ def test_closed_cell_conserves_the_electrolyte_salt(tmp_path):
 def test_single_ion_limit_reproduces_the_solid_electrolyte(tmp_path):
     """t+ = 1, constant κ and a liquid of the SE's concentration: c_e stays uniform and the cell is
     today's solid-electrolyte cell (same voltage curve to 1e-6 V)."""
-    solid = planar(tmp_path, h_um=1.0, sep_um=10.0, current=2.0, solver={"surface_layer": 0}, step={"duration_h": 0.2})
+    solid = planar(tmp_path, h_um=1.0, sep_um=10.0, current=2.0, model={"surface_layer": 0}, step={"duration_h": 0.2})
     _, s_solid = run(solid, tmp_path / "solid")
     import dataclasses
 
@@ -144,7 +144,7 @@ def test_single_ion_limit_reproduces_the_solid_electrolyte(tmp_path):
         base, name="_single_ion_test", electrolyte=liquid_el, cbd_kappa_ratio=1.0, cbd_porosity=1.0,
         separator_kappa_ratio=1.0, separator_porosity=1.0)
     try:
-        liquid = planar(tmp_path, h_um=1.0, sep_um=10.0, current=2.0, solver={"surface_layer": 0},
+        liquid = planar(tmp_path, h_um=1.0, sep_um=10.0, current=2.0, model={"surface_layer": 0},
                         step={"duration_h": 0.2})
         liquid.materials.set = "_single_ion_test"
         sim, s_liq = run(liquid, tmp_path / "liquid")
@@ -166,7 +166,7 @@ def test_electrolyte_depletion_stops_with_one_line(tmp_path, cli):
     np.save(img, np.ones((20, 1, 1), np.uint8))
     sc_toml.write_text(f'[materials]\nset = "nmc811_lipf6_li"\ncam_diffusivity_cm2_s = {D_CAM}\n'
                        f'[structure]\nimage = "{img}"\nimage_labels = {{1 = "CAM"}}\nvoxel_um = 1.0\n'
-                       'separator_um = 60.0\n[mesh]\nseparator_growth = 1.0\n[solver]\nsurface_layer = 0\n'
+                       'separator_um = 60.0\n[mesh]\nseparator_growth = 1.0\n[model]\nsurface_layer = 0\n'
                        'linear = "direct"\n[output]\nplots = false\n'
                        '[[steps]]\nkind = "discharge"\ncurrent_mA_cm2 = 150.0\nuntil_V = 2.0\n')
     r = cli("run", sc_toml, "-o", tmp_path / "out")

@@ -137,7 +137,10 @@ def _convert(value, tp, name: str, m: dict, where: Where):
 
 
 def parse(cls, table: dict, where: Where):
-    """Build dataclass `cls` from a TOML table, validating every key."""
+    """Build dataclass `cls` from a TOML table, validating every key (keys a class has moved
+    are taken at their new place first: `cls.migrate`)."""
+    if hasattr(cls, "migrate"):
+        table = cls.migrate(table, where)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = [k for k in table if k not in fields]

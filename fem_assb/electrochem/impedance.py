@@ -19,7 +19,7 @@ includes the separator): the electrodes' arcs are read from their own spectra, n
 which a large cathode arc hides the anode's.
 
 Solid diffusion is that of the mesh alone: the sub-grid surface layers of time-domain runs
-(`solver.surface_layer`) are not part of the linearisation (the run says so). The charge-transfer
+(`model.surface_layer`) are not part of the linearisation (the run says so). The charge-transfer
 and double-layer arcs do not depend on them; a diffusion tail at the lowest frequencies, whose
 penetration depth √(D/ω) is nanometres, is not resolved.
 """
@@ -346,7 +346,7 @@ def run_impedance(sc, folder: Path | None = None, comm=None) -> tuple[dict, Spec
     f = frequencies(cfg.f_max_Hz, cfg.f_min_Hz, cfg.per_decade)
     imp.log(f"impedance of {sc.name}: {len(f)} frequencies {cfg.f_max_Hz:g} → {cfg.f_min_Hz:g} Hz, "
             f"{imp.system.n_dofs} unknowns (× 2 for real and imaginary parts, {imp.kind} solver), rest state x_Li = {imp.x_rest:.4f}; "
-            "solid diffusion on the mesh only (solver.surface_layer is a time-domain setting)")
+            "solid diffusion on the mesh only (model.surface_layer is a time-domain setting)")
     sp = imp.sweep(f)
     memory = comm.gather(peak_memory_mb(), root=0)
     z = sp.z

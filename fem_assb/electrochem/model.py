@@ -64,7 +64,7 @@ class ElectrochemModel:
         if self.liquid and surface_layer:
             from fem_assb.errors import InputError
 
-            raise InputError(f"[solver] surface_layer = {surface_layer}: the sub-grid surface layers are not built for "
+            raise InputError(f"[model] surface_layer = {surface_layer}: the sub-grid surface layers are not built for "
                              "a liquid electrolyte yet; accepted surface_layer = 0")
         self.c_e = self.c_e_n = None
         if self.liquid:

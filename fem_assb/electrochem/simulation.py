@@ -121,12 +121,12 @@ class Simulation:
             self.folder.mkdir(parents=True, exist_ok=True)
         self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
         self.doms = build_domains(self.tm)
-        self.model = ElectrochemModel(self.doms, self.mats, sc.solver.double_layer, sc.solver.surface_layer,
+        self.model = ElectrochemModel(self.doms, self.mats, sc.model.double_layer, sc.model.surface_layer,
                                       sc.collector.kind, sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)
-        if sc.solver.double_layer and self.mats.cam.c_dl == 0 and self.mats.anode.c_dl == 0:
+        if sc.model.double_layer and self.mats.cam.c_dl == 0 and self.mats.anode.c_dl == 0:
             from fem_assb.parallel import warn
 
-            warn(f"[solver] double_layer = true does nothing here: material set {self.mats.name} has no double-layer "
+            warn(f"[model] double_layer = true does nothing here: material set {self.mats.name} has no double-layer "
                  "capacitance (CAM and anode C_DL = 0)", self.comm)
         self.newton = Newton(CellSystem(self.model), sc.solver.linear, sc.solver.newton_atol, sc.solver.newton_max_it)
         st = self.structure
@@ -460,7 +460,7 @@ class Simulation:
             "steps": s["step"], "rejected_steps": s["rejected"],
             "rejected_steps_by_reason": s.get("rejected_by_reason", {}), "newton_iterations": s["newton_its"],
             "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
-            "surface_layer_cells": sc.solver.surface_layer, "electrolyte": electrolyte,
+            "surface_layer_cells": sc.model.surface_layer, "electrolyte": electrolyte,
             "collector": m.collector.summary(m.i_app, sc.collector.contact_resistance_ohm_cm2),
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
             "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,
