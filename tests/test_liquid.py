@@ -118,7 +118,7 @@ def test_closed_cell_conserves_the_electrolyte_salt(tmp_path):
     m.commit()
     salt0 = m.salt()
     spread0 = np.ptp(m.c_e.x.array)
-    sim.state["salt0"] = salt0
+    sim.state.salt0 = salt0
     s = sim.run()
     assert abs(m.salt() / salt0 - 1) < 1e-8 and s["electrolyte"]["salt_balance_error"] < 1e-8
     assert np.ptp(m.c_e.x.array) < 0.1 * spread0
@@ -166,7 +166,7 @@ def test_electrolyte_depletion_stops_with_one_line(tmp_path, cli):
     np.save(img, np.ones((20, 1, 1), np.uint8))
     sc_toml.write_text(f'[materials]\nset = "nmc811_lipf6_li"\ncam_diffusivity_cm2_s = {D_CAM}\n'
                        f'[structure]\nimage = "{img}"\nimage_labels = {{1 = "CAM"}}\nvoxel_um = 1.0\n'
-                       'separator_um = 60.0\n[mesh]\nseparator_growth = 1.0\n[model]\nsurface_layer = 0\n'
+                       'separator_um = 60.0\n[mesh]\nseparator_growth = 1.0\n[model]\nsurface_layer = 0\n[solver]\n'
                        'linear = "direct"\n[output]\nplots = false\n'
                        '[[steps]]\nkind = "discharge"\ncurrent_mA_cm2 = 150.0\nuntil_V = 2.0\n')
     r = cli("run", sc_toml, "-o", tmp_path / "out")

@@ -7,7 +7,8 @@ undone and retried, and the run stops with a one-line report when Δt would fall
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,43 @@ def check_protocol(sc, source: str) -> None:
         raise InputError(f"{source}: {e}") from None
 
 
+@dataclass
+class RunState:
+    """Where a run stands: what a checkpoint stores besides the fields (SI; JSON-able)."""
+
+    protocol_step: int = 0  # index of the protocol step under way
+    t: float = 0.0  # s since the start
+    t_in_step: float = 0.0  # s since the start of the protocol step
+    step: int = 0  # accepted time steps
+    dt: float = 0.0  # the next Δt proposed, s
+    charge_C: float = 0.0  # ∫ I A dt (> 0 on discharge)
+    charge_abs_C: float = 0.0  # ∫ |I| A dt
+    energy_J: float = 0.0  # ∫ I U A dt
+    newton_its: int = 0
+    linear_its: int = 0
+    rejected: int = 0  # undone trial steps, and why
+    rejected_by_reason: dict = field(default_factory=dict)
+    rows: list = field(default_factory=list)  # the time series, one dict per accepted step
+    voltage: float = 0.0  # V after the last accepted step
+    current: float = 0.0  # A/m² during it
+    dV: float = 0.0  # its voltage change, V
+    dI_rel: float = 0.0  # its relative current change (voltage holds)
+    li0: float | None = None  # Li in the CAM at the start, mol
+    salt0: float | None = None  # Li+ in a liquid electrolyte at the start, mol
+    salt_source_C: float = 0.0  # charge the reactions put into a liquid electrolyte
+    stop_reason: str = ""
+    depleted: bool = False  # a liquid electrolyte ran out of Li+
+    wall_before: float = 0.0  # wall time of the run before its last resume, s
+    snapshots: dict = field(default_factory=dict)  # what was recorded at each snapshot voltage
+    has_rates: bool = False  # the checkpoint holds the predictor's rates
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RunState":
+        """From a checkpoint's JSON (keys of older versions that are no longer kept are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
 class Simulation:
     def __init__(self, sc, folder: Path | None = None, resume: bool = False, comm=None):
         """A run of scenario `sc`; with `folder` None nothing is written (no fields, checkpoints
@@ -153,10 +191,7 @@ class Simulation:
         rate = self.mats.c_rate_mAh_g
         self.info["one_c_mA_cm2"] = rate * masses_per_area(self.info, self.mats)["cam_g_cm2"] if rate else cap_theo
         self.steps = resolve_steps(sc, self.mats, self.info["one_c_mA_cm2"], ocv0)
-        self.state = {"protocol_step": 0, "t": 0.0, "t_in_step": 0.0, "step": 0, "dt": sc.solver.dt_initial_s,
-                      "charge_C": 0.0, "charge_abs_C": 0.0, "energy_J": 0.0, "newton_its": 0, "linear_its": 0,
-                      "rejected": 0, "rejected_by_reason": {}, "rows": [], "voltage": ocv0, "li0": None, "stop_reason": "",
-                      "wall_before": 0.0, "snapshots": {}}
+        self.state = RunState(dt=sc.solver.dt_initial_s, voltage=ocv0)
         if resume:
             if not checkpoint.exists(self.folder):
                 raise InputError(f"{self.folder}: no checkpoint to resume from (run without --resume)")
@@ -164,14 +199,14 @@ class Simulation:
             rates = None
             if checkpoint.read_state(self.folder).get("has_rates"):  # filled in place by load
                 rates = [np.zeros_like(u.x.array) for u in m.unknowns] + ([np.zeros_like(m.layer.y)] if m.layer else [])
-            self.state = checkpoint.load(self.folder, self._checkpoint_fields(rates))
+            self.state = RunState.from_dict(checkpoint.load(self.folder, self._checkpoint_fields(rates)))
             m.commit()
             m.set_predictor_rates(rates)
-            self.log(f"resuming from step {self.state['step']} (t = {self.state['t'] / 3600:.3f} h)")
+            self.log(f"resuming from step {self.state.step} (t = {self.state.t / 3600:.3f} h)")
         else:
             self.model.set_equilibrium(cam.x0)
-            self.state["li0"] = self.model.lithium()
-            self.state["salt0"] = self.model.salt()
+            self.state.li0 = self.model.lithium()
+            self.state.salt0 = self.model.salt()
         from fem_assb.electrochem.outputs import FieldWriter
 
         self.writer = FieldWriter(self.model, self.folder, append=resume) if self.folder else None
@@ -185,30 +220,30 @@ class Simulation:
         if now - last_print["wall"] < 2.0:
             return
         s = self.state
-        q = s["charge_C"] / self.doms.area_geometric / MAH_CM2
-        here = (s["protocol_step"], s["t_in_step"], s["voltage"])
+        q = s.charge_C / self.doms.area_geometric / MAH_CM2
+        here = (s.protocol_step, s.t_in_step, s.voltage)
         before = last_print.get("state")
         slope = None
         if before and before[0] == here[0] and here[1] > before[1]:
             slope = (here[2] - before[2]) / (here[1] - before[1])
         last_print.update(wall=now, state=here)
         eta = ""
-        if step.current and s["t_in_step"] > 0:
+        if step.current and s.t_in_step > 0:
             total = self.info["theoretical_capacity_mAh_cm2"] / abs(step.current / MA_CM2) * 3600
-            spent = self.state.get("wall_before", 0.0) + now - self.t_wall0
-            left = remaining_step_time(s["t_in_step"], total, s["voltage"], slope, step.until_V)
+            spent = self.state.wall_before + now - self.t_wall0
+            left = remaining_step_time(s.t_in_step, total, s.voltage, slope, step.until_V)
             # the mean pace so far: the time steps shorten before a cut-off, hence "~", not "≥"
-            eta = f"  ETA ~{spent / s['t_in_step'] * left / 60:.1f} min" if s["t_in_step"] > 1e-3 * total else ""
-        self.log(f"step {s['step']:5d}  t {s['t'] / 3600:7.3f} h  I {s.get('current', 0.0) / MA_CM2:6.3f} mA/cm²  "
-                 f"U {s['voltage']:.4f} V  Q {q:7.4f} mAh/cm²  dt {s['dt']:8.2f} s  "
+            eta = f"  ETA ~{spent / s.t_in_step * left / 60:.1f} min" if s.t_in_step > 1e-3 * total else ""
+        self.log(f"step {s.step:5d}  t {s.t / 3600:7.3f} h  I {s.current / MA_CM2:6.3f} mA/cm²  "
+                 f"U {s.voltage:.4f} V  Q {q:7.4f} mAh/cm²  dt {s.dt:8.2f} s  "
                  f"Newton {self._last_its}{eta}")
 
     def _checkpoint(self):
-        self.state["wall_before"] = self.state.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
+        self.state.wall_before = self.state.wall_before + time.perf_counter() - self.t_wall0
         self.t_wall0 = time.perf_counter()
         rates = self.model.predictor_rates()
-        self.state["has_rates"] = rates is not None
-        checkpoint.save(self.folder, self._checkpoint_fields(rates), self.state, self.comm)
+        self.state.has_rates = rates is not None
+        checkpoint.save(self.folder, self._checkpoint_fields(rates), dataclasses.asdict(self.state), self.comm)
         # a resumed run starts with a fresh preconditioner: so does the uninterrupted one, and both
         # compute the same from here on
         self.newton.refresh = True
@@ -242,22 +277,22 @@ class Simulation:
         s = self.state
         self._last_its = 0
         last_print = {"wall": 0.0}
-        if s["step"] == 0:
+        if s.step == 0:
             self._write_fields(0.0)
-        while s["protocol_step"] < len(self.steps):
-            step = self.steps[s["protocol_step"]]
+        while s.protocol_step < len(self.steps):
+            step = self.steps[s.protocol_step]
             ended = self._run_step(step, sv, last_print)
-            self._write_fields(s["t"])
+            self._write_fields(s.t)
             if not ended:
                 if self.folder:
                     self._checkpoint()  # stopped early (max_steps): resumable with --resume
                 break
-            if s.get("depleted"):
+            if s.depleted:
                 break
-            s["protocol_step"] += 1
+            s.protocol_step += 1
             self.model.forget_rate()  # the current changes: the old rate is no predictor
-            s["t_in_step"] = 0.0
-            s["dt"] = sv.dt_initial_s
+            s.t_in_step = 0.0
+            s.dt = sv.dt_initial_s
         if self.writer:
             self.writer.close()
         return self._finish()
@@ -267,12 +302,12 @@ class Simulation:
         m, s = self.model, self.state
         control = StepControl(sv, step.duration_s)
         while True:
-            if s["step"] >= sv.max_steps:
-                s["stop_reason"] = f"max_steps = {sv.max_steps} reached"
+            if s.step >= sv.max_steps:
+                s.stop_reason = f"max_steps = {sv.max_steps} reached"
                 return False
-            dt = control.trial(s["dt"], s["t_in_step"])
+            dt = control.trial(s.dt, s.t_in_step)
             if dt is None:
-                s["stop_reason"] = "duration reached"
+                s.stop_reason = "duration reached"
                 return True
             m.set_controls(dt, step.current, step.hold_V)
             m.predict(dt)
@@ -285,56 +320,56 @@ class Simulation:
                 if retry is None:
                     depleted = self._depletion(STARVED)  # the last accepted state: running out of Li+?
                     if depleted:
-                        s["stop_reason"], s["depleted"] = depleted, True
+                        s.stop_reason, s.depleted = depleted, True
                         return True
                     why = res.reason if not res.converged else f"x_Li left (−{band:g}, 1 + {band:g}): [{lo:.6f}, {hi:.6f}]"
-                    raise SolverError(f"time step {s['step'] + 1} at t = {s['t'] / 3600:.4f} h cannot converge "
-                                      f"(U = {s['voltage']:.4f} V): {why}; Δt fell below dt_min_s = "
+                    raise SolverError(f"time step {s.step + 1} at t = {s.t / 3600:.4f} h cannot converge "
+                                      f"(U = {s.voltage:.4f} V): {why}; Δt fell below dt_min_s = "
                                       f"{sv.dt_min_s:g} s")
-                s["dt"] = retry
+                s.dt = retry
                 continue
             V = m.voltage()
             goal = self._next_voltage(step)
-            first = s["t_in_step"] == 0.0
+            first = s.t_in_step == 0.0
             if goal is not None:
-                retry = control.locate(goal, step.falling, s["voltage"], V, dt, first)
+                retry = control.locate(goal, step.falling, s.voltage, V, dt, first)
                 if retry is not None:
                     self._reject("voltage_located")
-                    s["dt"] = retry
+                    s.dt = retry
                     continue
-            before = s["voltage"]
+            before = s.voltage
             current = m.collector.current() if step.hold_V is not None else step.current
             self._accept(step, dt, V, res, current)
             self._snapshots(step, before, V)
             if step.until_V is not None and (V <= step.until_V if step.falling else V >= step.until_V):
-                s["stop_reason"] = f"cut-off {step.until_V:g} V"
+                s.stop_reason = f"cut-off {step.until_V:g} V"
                 return True
             if step.until_current is not None and abs(current) <= step.until_current:
-                s["stop_reason"] = f"current cut-off {step.until_current / MA_CM2:g} mA/cm²"
+                s.stop_reason = f"current cut-off {step.until_current / MA_CM2:g} mA/cm²"
                 return True
             depleted = self._depletion(DEPLETED)
             if depleted:  # the end of this discharge, like a cut-off (and of the protocol)
-                s["stop_reason"], s["depleted"] = depleted, True
+                s.stop_reason, s.depleted = depleted, True
                 return True
             self._progress(step, last_print)
             out_every = self.sc.output.fields_every
-            if out_every and s["step"] % out_every == 0:
-                self._write_fields(s["t"])
-            s["dt"] = control.after_accept(s["dt"], dt, s["dV"], self._dx, res.iterations, first, s["dI_rel"])
-            if sv.checkpoint_every and s["step"] % sv.checkpoint_every == 0 and self.folder:
+            if out_every and s.step % out_every == 0:
+                self._write_fields(s.t)
+            s.dt = control.after_accept(s.dt, dt, s.dV, self._dx, res.iterations, first, s.dI_rel)
+            if sv.checkpoint_every and s.step % sv.checkpoint_every == 0 and self.folder:
                 self._checkpoint()  # after the next step size is chosen: a resumed run goes on identically
 
     def _reject(self, reason: str) -> None:
         """Undo the trial step, counting why (newton | x_range | voltage_located)."""
         self.model.restore()
-        self.state["rejected"] += 1
-        by = self.state.setdefault("rejected_by_reason", {})
+        self.state.rejected += 1
+        by = self.state.rejected_by_reason
         by[reason] = by.get(reason, 0) + 1
 
     def _next_voltage(self, step: Step) -> float | None:
         """The next voltage to be located: the cut-off or a pending snapshot before it."""
-        U = self.state["voltage"]
-        pending = [v for v in self.sc.output.snapshot_V if f"{v:g}" not in self.state["snapshots"]
+        U = self.state.voltage
+        pending = [v for v in self.sc.output.snapshot_V if f"{v:g}" not in self.state.snapshots
                    and (v < U if step.falling else v > U)
                    and (step.until_V is None or (v > step.until_V if step.falling else v < step.until_V))]
         if step.current == 0.0 or not pending:
@@ -347,19 +382,19 @@ class Simulation:
         s = self.state
         tol = self.sc.solver.cutoff_tol_V
         for v in self.sc.output.snapshot_V:
-            if f"{v:g}" in s["snapshots"] or step.current == 0.0:
+            if f"{v:g}" in s.snapshots or step.current == 0.0:
                 continue
             if (before > v >= V - tol) if step.falling else (before < v <= V + tol):
                 from fem_assb.electrochem import outputs
 
-                s["snapshots"][f"{v:g}"] = {"voltage_V": V, "t_s": s["t"],
-                                     "capacity_mAh_cm2": s["charge_C"] / self.doms.area_geometric / MAH_CM2}
+                s.snapshots[f"{v:g}"] = {"voltage_V": V, "t_s": s.t,
+                                     "capacity_mAh_cm2": s.charge_C / self.doms.area_geometric / MAH_CM2}
                 prof, face = self._profile(), outputs.collector_face(self.model)
                 self.snapshot_profiles[f"{v:g}"] = (prof, face)
                 if self.comm.rank == 0 and self.folder:
                     outputs.write_profile(self.folder / f"profile_{v:g}V.csv", prof)
                     outputs.write_columns(self.folder / f"collector_{v:g}V.csv", face)
-                self._write_fields(s["t"])
+                self._write_fields(s.t)
 
     def _profile(self) -> dict:
         from fem_assb.electrochem import outputs
@@ -376,29 +411,29 @@ class Simulation:
         from mpi4py import MPI
 
         self._dx = self.comm.allreduce(dx, op=MPI.MAX)
-        s["salt_source_C"] = s.get("salt_source_C", 0.0) + m.salt_source() * dt  # backward Euler, as the balance
-        first = s["t_in_step"] == 0.0  # its change includes the jump of the current
+        s.salt_source_C = s.salt_source_C + m.salt_source() * dt  # backward Euler, as the balance
+        first = s.t_in_step == 0.0  # its change includes the jump of the current
         m.commit(None if first else dt)  # a jump over Δt is no rate to extrapolate
         A = self.doms.area_geometric
-        s["step"] += 1
-        s["t"] += dt
-        s["t_in_step"] += dt
+        s.step += 1
+        s.t += dt
+        s.t_in_step += dt
         m.i_app = current  # a hold's current, for the collector outputs
-        s["dI_rel"] = abs(current - s.get("current", 0.0)) / max(abs(current), 1e-300) if step.hold_V is not None else 0.0
-        s["current"] = current
-        s["charge_C"] += current * A * dt
-        s["charge_abs_C"] += abs(current) * A * dt
-        s["energy_J"] += current * A * dt * 0.5 * (V + s["voltage"])
-        s["newton_its"] += res.iterations
-        s["linear_its"] += res.linear_iterations
+        s.dI_rel = abs(current - s.current) / max(abs(current), 1e-300) if step.hold_V is not None else 0.0
+        s.current = current
+        s.charge_C += current * A * dt
+        s.charge_abs_C += abs(current) * A * dt
+        s.energy_J += current * A * dt * 0.5 * (V + s.voltage)
+        s.newton_its += res.iterations
+        s.linear_its += res.linear_iterations
         self._last_its = res.iterations
-        s["dV"] = V - s["voltage"]
-        s["voltage"] = V
-        util = (m.lithium() - s["li0"]) / ((self.mats.cam.c_max - self.mats.cam.c0) * self.info["volume_cam_m3"])
-        s["rows"].append({
-            "step": s["step"], "protocol_step": s["protocol_step"] + 1, "kind": step.kind, "t_s": s["t"],
+        s.dV = V - s.voltage
+        s.voltage = V
+        util = (m.lithium() - s.li0) / ((self.mats.cam.c_max - self.mats.cam.c0) * self.info["volume_cam_m3"])
+        s.rows.append({
+            "step": s.step, "protocol_step": s.protocol_step + 1, "kind": step.kind, "t_s": s.t,
             "current_mA_cm2": current / MA_CM2, "voltage_V": V,
-            "capacity_mAh_cm2": s["charge_C"] / A / MAH_CM2, "energy_mWh_cm2": s["energy_J"] / A / MAH_CM2,
+            "capacity_mAh_cm2": s.charge_C / A / MAH_CM2, "energy_mWh_cm2": s.energy_J / A / MAH_CM2,
             "mean_utilization": util, "dt_s": dt, "newton_its": res.iterations,
             "linear_its": res.linear_iterations})
 
@@ -419,9 +454,9 @@ class Simulation:
         a = m.c_e.x.array[:n]
         here = (float(a.min()), float(m.V_ce.tabulate_dof_coordinates()[int(np.argmin(a)), 0])) if n else (np.inf, 0.0)
         _, x = self.comm.allreduce(here, op=MPI.MIN)
-        return (f"electrolyte depleted at t = {self.state['t'] / 3600:.4f} h "
-                f"({self.state['charge_C'] / self.doms.area_geometric / MAH_CM2:.4f} mAh/cm², U = "
-                f"{self.state['voltage']:.4f} V): c_e fell to {lo:.3g} mol/m³ ({100 * lo / c0:.2g} % of {c0:g}) at "
+        return (f"electrolyte depleted at t = {self.state.t / 3600:.4f} h "
+                f"({self.state.charge_C / self.doms.area_geometric / MAH_CM2:.4f} mAh/cm², U = "
+                f"{self.state.voltage:.4f} V): c_e fell to {lo:.3g} mol/m³ ({100 * lo / c0:.2g} % of {c0:g}) at "
                 f"x = {x / 1e-6:.1f} µm from the anode")
 
     # ------------------------------------------------------------------------------------------
@@ -431,53 +466,53 @@ class Simulation:
 
         s, m, sc = self.state, self.model, self.sc
         A = self.doms.area_geometric
-        li_gain = m.lithium() - s["li0"]
+        li_gain = m.lithium() - s.li0
         charge_li = li_gain * F
-        balance = abs(s["charge_C"] - charge_li) / max(abs(s["charge_C"]), 1e-300) if s["charge_C"] else 0.0
+        balance = abs(s.charge_C - charge_li) / max(abs(s.charge_C), 1e-300) if s.charge_C else 0.0
         prof, face = self._profile(), outputs.collector_face(m)
         mass = outputs.masses_per_area(self.info, self.mats)
-        cap = s["charge_C"] / A / MAH_CM2
-        energy = s["energy_J"] / A / MAH_CM2  # mWh/cm²
-        wall = s.get("wall_before", 0.0) + time.perf_counter() - self.t_wall0
+        cap = s.charge_C / A / MAH_CM2
+        energy = s.energy_J / A / MAH_CM2  # mWh/cm²
+        wall = s.wall_before + time.perf_counter() - self.t_wall0
         lo, hi = m.stoichiometry_range()
         memory = self.comm.gather(peak_memory_mb(), root=0)
         electrolyte = {"kind": "liquid" if m.liquid else "solid", "c_e_range_mol_m3": list(m.electrolyte_range())}
         if m.liquid:  # Li+ in the electrolyte changes by exactly what the reactions put in
-            salt0 = s.get("salt0") or 1e-300
+            salt0 = s.salt0 or 1e-300
             electrolyte["salt_change_relative"] = (m.salt() - salt0) / salt0
-            electrolyte["salt_balance_error"] = abs(F * (m.salt() - salt0) - s.get("salt_source_C", 0.0)) / (F * salt0)
+            electrolyte["salt_balance_error"] = abs(F * (m.salt() - salt0) - s.salt_source_C) / (F * salt0)
         summary = {
             "scenario": sc.name, "materials": self.mats.name,
             "material_sources": {"references": list(self.mats.references), "cam": self.mats.cam.sources,
                                  "electrolyte": self.mats.electrolyte.sources, "anode": self.mats.anode.sources},
-            "complete": s["protocol_step"] >= len(self.steps) or bool(s.get("depleted")),
-            "stop_reason": s["stop_reason"], "electrolyte_depleted": bool(s.get("depleted")),
+            "complete": s.protocol_step >= len(self.steps) or bool(s.depleted),
+            "stop_reason": s.stop_reason, "electrolyte_depleted": bool(s.depleted),
             "capacity_mAh_cm2": cap, "capacity_mAh_g": cap / mass["cam_g_cm2"],
             "energy_mWh_cm2": energy, "energy_density_Wh_kg": energy / mass["total_g_cm2"],
             "theoretical_capacity_mAh_cm2": self.info["theoretical_capacity_mAh_cm2"],
-            "mean_utilization": s["rows"][-1]["mean_utilization"] if s["rows"] else 0.0,
-            "final_voltage_V": s["voltage"], "snapshots": s["snapshots"], "x_Li_range": [lo, hi], "time_h": s["t"] / 3600,
-            "steps": s["step"], "rejected_steps": s["rejected"],
-            "rejected_steps_by_reason": s.get("rejected_by_reason", {}), "newton_iterations": s["newton_its"],
-            "linear_iterations": s["linear_its"], "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
+            "mean_utilization": s.rows[-1]["mean_utilization"] if s.rows else 0.0,
+            "final_voltage_V": s.voltage, "snapshots": s.snapshots, "x_Li_range": [lo, hi], "time_h": s.t / 3600,
+            "steps": s.step, "rejected_steps": s.rejected,
+            "rejected_steps_by_reason": s.rejected_by_reason, "newton_iterations": s.newton_its,
+            "linear_iterations": s.linear_its, "linear_solver": self.newton.kind, "dofs": self.newton.n_dofs,
             "surface_layer_cells": sc.model.surface_layer, "electrolyte": electrolyte,
             "collector": m.collector.summary(m.i_app, sc.collector.contact_resistance_ohm_cm2),
             "ranks": self.comm.size, "wall_time_s": wall, "charge_balance_error": balance,
-            "charge_passed_C_m2": s["charge_C"] / A, "li_inserted_mol_m2": li_gain / A,
+            "charge_passed_C_m2": s.charge_C / A, "li_inserted_mol_m2": li_gain / A,
             "masses_g_cm2": mass, "structure": {k: v for k, v in self.info.items() if k != "structure_meta"},
             "structure_meta": self.info["structure_meta"], "peak_memory_mb_per_rank": memory,
             "units": {"capacity_mAh_cm2": "mAh/cm²", "capacity_mAh_g": "mAh per g CAM",
                       "energy_density_Wh_kg": "Wh/kg of anode + separator + cathode (seed 001 SI eq. 3)",
                       "charge_balance_error": "|∫I dt − F ΔLi| / |∫I dt|"},
         }
-        self.summary, self.rows, self.profile = summary, s["rows"], prof
+        self.summary, self.rows, self.profile = summary, s.rows, prof
         if self.comm.rank == 0 and self.folder:
-            outputs.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s["rows"])
+            outputs.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s.rows)
             outputs.write_profile(self.folder / "profile.csv", prof)
             outputs.write_columns(self.folder / "collector.csv", face)
-            if sc.output.plots and s["rows"]:
+            if sc.output.plots and s.rows:
                 cut = next((st.until_V for st in self.steps if st.until_V is not None), None)
-                outputs.plot_voltage(s["rows"], self.folder / "voltage.png", sc.name, cut)
+                outputs.plot_voltage(s.rows, self.folder / "voltage.png", sc.name, cut)
                 outputs.plot_profile(prof, self.folder / "utilization_profile.png", f"{sc.name}: at end of run")
             if summary["complete"]:
                 atomic_write_json(self.folder / "summary.json", summary)  # last: marks a finished result
