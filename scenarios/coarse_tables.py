@@ -18,6 +18,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fem_assb.io.atomic import atomic_write_text  # noqa: E402
+
 REPRO = ROOT / "docs" / "REPRODUCTION.md"
 R = "structure.channel.radius_um"
 I = "steps.1.current_mA_cm2"  # noqa: E741
@@ -100,7 +104,6 @@ def main():
     ap.add_argument("--no-run", action="store_true", help="only rebuild the tables from finished sweeps")
     a = ap.parse_args()
     names = a.only.split(",") if a.only else list(TABLES)
-    text = REPRO.read_text()
     for name in names:
         study, row, cols, label = TABLES[name]
         out = a.results / name
@@ -112,10 +115,11 @@ def main():
                  + table(out, row, cols, label))
         print(f"--- {name}\n{block}")
         begin, end = f"<!-- coarse:{name} -->", f"<!-- /coarse:{name} -->"
+        text = REPRO.read_text()  # now, not before the sweep: edits made while it ran stay
         if begin in text:
             text = re.sub(re.escape(begin) + r".*?" + re.escape(end), lambda m: f"{begin}\n{block}{end}", text,
                           flags=re.S)
-    REPRO.write_text(text)
+            atomic_write_text(REPRO, text)
 
 
 if __name__ == "__main__":
