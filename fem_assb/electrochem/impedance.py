@@ -333,7 +333,7 @@ def run_impedance(sc, folder: Path | None = None, comm=None) -> tuple[dict, Spec
     summary.json into `folder` unless it is None."""
     from mpi4py import MPI
 
-    from fem_assb.electrochem.outputs import write_csv
+    from fem_assb.io.tables import write_csv
     from fem_assb.io.atomic import atomic_write_json
 
     comm = comm or MPI.COMM_WORLD

@@ -11,14 +11,12 @@ into the current collector (zero off the collector). Coordinates are in metres.
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 
 from fem_assb.errors import InputError
-from fem_assb.io.atomic import atomic_write_text
+from fem_assb.io.tables import write_columns
 from fem_assb.io.paraview import write_view_script
 from fem_assb.parallel import log
 from fem_assb.units import F, MAH_CM2
@@ -186,10 +184,6 @@ def collector_face(model) -> dict | None:
     return {k: np.concatenate(v) for k, v in parts.items()} if model.doms.comm.rank == 0 else None
 
 
-def write_columns(path: Path, data: dict) -> None:
-    write_csv(path, list(data), [dict(zip(data, v)) for v in zip(*data.values())])
-
-
 def masses_per_area(structure_info: dict, mats) -> dict:
     """Masses (g/cm²) for seed 001 SI eq. 3: cathode composite, SE separator, matched Li anode."""
     cam, el, an = mats.cam, mats.electrolyte, mats.anode
@@ -208,15 +202,6 @@ def masses_per_area(structure_info: dict, mats) -> dict:
 def write_profile(path: Path, prof: dict) -> None:
     cols = ("x_um", "utilization", "cumulative_capacity_mAh_cm2") + (("c_e_mol_m3",) if "c_e_mol_m3" in prof else ())
     write_columns(path, {c: prof[c] for c in cols})
-
-
-def write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in r.items()})
-    atomic_write_text(path, buf.getvalue())
 
 
 def plot_voltage(rows: list[dict], path: Path, title: str, cutoff: float | None) -> None:

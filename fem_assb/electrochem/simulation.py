@@ -17,6 +17,7 @@ from fem_assb.electrochem import checkpoint
 from fem_assb.electrochem.kinetics import X_TOLERANCE
 from fem_assb.electrochem.stepping import StepControl
 from fem_assb.errors import InputError, SolverError
+from fem_assb.io import tables
 from fem_assb.parallel import peak_memory_mb, progress_logger
 from fem_assb.units import F, MAH_CM2, MA_CM2, OHM_CM2
 
@@ -393,7 +394,7 @@ class Simulation:
                 self.snapshot_profiles[f"{v:g}"] = (prof, face)
                 if self.comm.rank == 0 and self.folder:
                     outputs.write_profile(self.folder / f"profile_{v:g}V.csv", prof)
-                    outputs.write_columns(self.folder / f"collector_{v:g}V.csv", face)
+                    tables.write_columns(self.folder / f"collector_{v:g}V.csv", face)
                 self._write_fields(s.t)
 
     def _profile(self) -> dict:
@@ -507,9 +508,9 @@ class Simulation:
         }
         self.summary, self.rows, self.profile = summary, s.rows, prof
         if self.comm.rank == 0 and self.folder:
-            outputs.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s.rows)
+            tables.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s.rows)
             outputs.write_profile(self.folder / "profile.csv", prof)
-            outputs.write_columns(self.folder / "collector.csv", face)
+            tables.write_columns(self.folder / "collector.csv", face)
             if sc.output.plots and s.rows:
                 cut = next((st.until_V for st in self.steps if st.until_V is not None), None)
                 outputs.plot_voltage(s.rows, self.folder / "voltage.png", sc.name, cut)

@@ -48,6 +48,7 @@ def masses(cell) -> dict:
 def run_scenario(sc, folder: Path, comm=None) -> dict | None:
     """Run and write the results folder; the summary on rank 0, None elsewhere."""
     from fem_assb.electrochem import outputs
+    from fem_assb.io import tables
     from fem_assb.electrochem.simulation import resolve_steps
     from fem_assb.io.atomic import atomic_write_json
     from fem_assb.p2d import bpx
@@ -81,7 +82,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
     e = res.energy / MAH_CM2  # J/m² → mWh/cm²
     rows = [{"t_s": t, "current_mA_cm2": i / MA_CM2, "voltage_V": v, "capacity_mAh_cm2": c, "energy_mWh_cm2": w}
             for t, i, v, c, w in zip(res.t, res.current, res.voltage, q, e)]
-    outputs.write_csv(folder / "timeseries.csv", list(rows[0]), rows)
+    tables.write_csv(folder / "timeseries.csv", list(rows[0]), rows)
     dx = np.gradient(res.x)
     eps_am = np.array([_region_value(cell, xi, "eps_am") for xi in res.x])
     li = res.utilization * (mats.cam.c_max - mats.cam.c0) * eps_am * dx  # mol/m² per node
@@ -89,7 +90,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
             "cumulative_capacity_mAh_cm2": np.cumsum(li) * F / MAH_CM2}
     outputs.write_profile(folder / "profile.csv", prof)
     n_r, n_x = res.stoichiometry.shape
-    outputs.write_columns(folder / "particles.csv", {
+    tables.write_columns(folder / "particles.csv", {
         "x_um": np.repeat(prof["x_um"], n_r), "r_over_rp": res.r.T.ravel(), "x_Li": res.stoichiometry.T.ravel()})
     bpx.write(cell, folder / "cell.bpx.json")
     cap = q[-1]

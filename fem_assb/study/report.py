@@ -34,7 +34,7 @@ def table(results: list[dict]) -> list[dict]:
 
 def build_report(study_dir: Path) -> dict:
     """table.csv (+ the study's own figures and markdown); returns counts."""
-    from fem_assb.electrochem.outputs import write_csv
+    from fem_assb.io.tables import write_csv
     from fem_assb.study.runner import collect
     from fem_assb.study.spec import load_study
 

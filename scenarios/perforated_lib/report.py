@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fem_assb.electrochem.outputs import write_csv
+from fem_assb.io.tables import write_csv
 from fem_assb.io.atomic import atomic_write_text
 from fem_assb.study.report import gains, line_plot, markdown_table, profile_plot
 
