@@ -69,8 +69,9 @@ def run(scenario, output: str | Path | None = None, resume: bool = False, comm=N
     from mpi4py import MPI
 
     from fem_assb.config.preflight import preflight
+    from fem_assb.errors import InputError
     from fem_assb.electrochem.outputs import TIMESERIES_COLUMNS
-    from fem_assb.electrochem.simulation import Simulation
+    from fem_assb.electrochem.simulation import Simulation, prepare_folder
     from fem_assb.io.lock import locked
 
     sc = _scenario(scenario)
@@ -82,6 +83,8 @@ def run(scenario, output: str | Path | None = None, resume: bool = False, comm=N
         sim.run()
     else:
         with locked(folder, comm):
+            if not prepare_folder(folder, resume, comm):
+                raise InputError(f"{folder}: the run is finished (summary.json); nothing to resume")
             sim = Simulation(sc, folder, resume=resume, comm=comm)
             sim.run()
     columns = {c: np.array([row[c] for row in sim.rows]) for c in TIMESERIES_COLUMNS}
@@ -104,16 +107,12 @@ def effective_conductivity(image, voxel_um: float, sigma: dict, discretization: 
     S/cm, e.g. {"SE": 1.0, "CAM": 0.0}; the face-based finite volumes ('fv') are the default,
     nodal FEM on face-connected voxels ('fem') the check."""
     from fem_assb.conductivity import solve_image
+    from fem_assb.conductivity.common import sigma_si
     from fem_assb.errors import InputError
-    from fem_assb.phases import phase_from_name
 
     if discretization not in ("fv", "fem"):
         raise InputError(f"discretization = {discretization!r}: accepted 'fv' or 'fem'")
     if not voxel_um > 0:
         raise InputError(f"voxel_um = {voxel_um}: accepted > 0 (µm)")
-    phases = {}
-    for key, value in sigma.items():
-        if not float(value) >= 0:
-            raise InputError(f"sigma[{key!r}] = {value}: accepted σ ≥ 0 S/cm")
-        phases[phase_from_name(key) if isinstance(key, str) else key] = float(value) * 100.0  # S/cm → S/m
-    return solve_image(np.asarray(image), voxel_um, phases, discretization, axis=axis, comm=comm).to_dict()
+    return solve_image(np.asarray(image), voxel_um, sigma_si(sigma, "sigma"), discretization, axis=axis,
+                       comm=comm).to_dict()

@@ -86,6 +86,19 @@ def set_direct(pc, comm_size: int) -> None:
     pc.setFactorSolverType(name)
 
 
+def configure(ksp, name: str, settings: dict) -> None:
+    """Give `ksp` PETSc options of its own (a prefix unique to this solver, so that solvers
+    with different settings never share them) and apply them."""
+    from petsc4py import PETSc
+
+    prefix = f"fem_assb_{name}_{id(ksp)}_"
+    ksp.setOptionsPrefix(prefix)
+    opts = PETSc.Options(prefix)
+    for key, value in settings.items():
+        opts[key] = value
+    ksp.setFromOptions()
+
+
 def block_amg_ksp(A, splits, restart: int = 200):
     """GMRES on the coupled cell system `A`, preconditioned by a multiplicative field split over
     `splits` (name, index set) as CellSystem.field_splits gives them: one AMG V-cycle on the
@@ -97,8 +110,6 @@ def block_amg_ksp(A, splits, restart: int = 200):
 
     ksp = PETSc.KSP().create(A.comm)
     ksp.setOperators(A)
-    prefix = f"fem_assb_block_amg_{id(ksp)}_"
-    ksp.setOptionsPrefix(prefix)
     # sub-solver options are read at the first solve; a run that stops before it must not end
     # with PETSc's list of unused options
     PETSc.Options()["options_left"] = 0
@@ -109,13 +120,10 @@ def block_amg_ksp(A, splits, restart: int = 200):
                 "fieldsplit_c_sub_pc_type": "ilu"}
     if "ce" in names:
         settings.update({"fieldsplit_ce_ksp_type": "preonly", **amg_options("fieldsplit_ce_")})
-    opts = PETSc.Options(prefix)
-    for key, value in settings.items():
-        opts[key] = value
     pc = ksp.getPC()
     pc.setType("fieldsplit")
     pc.setFieldSplitIS(*splits)
-    ksp.setFromOptions()  # after the splits exist, so their sub-solvers read the options
+    configure(ksp, "block_amg", settings)  # after the splits exist, so their sub-solvers read the options
     return ksp
 
 

@@ -277,6 +277,27 @@ def test_two_ranks_reproduce_serial_voltage_curve(tmp_path_factory):
     assert cap2 == pytest.approx(cap1, rel=1e-6)
 
 
+def _small_hold_series(folder):
+    """The small 3D cell held at 3.9 V for 12 steps: (charge, current per step in mA/cm²)."""
+    raw = {**SMALL, "steps": [{"kind": "hold", "voltage_V": 3.9, "duration_h": 1.0}],
+           "solver": {**SMALL["solver"], "max_steps": 12, "checkpoint_every": 0}}
+    s = run(scenario(raw), folder)
+    ts = np.loadtxt(Path(folder) / "timeseries.csv", delimiter=",", skiprows=1, usecols=(4,))
+    return s["charge_passed_C_m2"], ts.tolist()
+
+
+@pytest.mark.mpi
+def test_two_ranks_reproduce_serial_voltage_hold(tmp_path_factory):
+    """A hold's current is summed over the collector nodes of all ranks (collector.current)."""
+    comm = MPI.COMM_WORLD
+    folder = comm.bcast(str(tmp_path_factory.mktemp("hold")) if comm.rank == 0 else None, root=0)
+    q2, i2 = _small_hold_series(folder)
+    q1, i1 = serial_result("tests.test_electrochem", "_small_hold_series", folder + "_serial", comm=comm)
+    assert len(i1) == len(i2) == 12 and min(i1) > 0  # discharging current
+    assert np.allclose(i2, i1, rtol=1e-6)
+    assert q2 == pytest.approx(q1, rel=1e-6)
+
+
 def _petsc_solvers():
     from fem_assb import linear_solvers
 
@@ -505,7 +526,13 @@ def test_voltage_hold_converges_to_the_1d_reference_and_ends_at_its_current_cut_
 
 def test_hold_input_errors():
     from fem_assb.config.scenario import StepConfig
+    from fem_assb.electrochem.simulation import check_protocol
     from fem_assb.errors import InputError
+
+    uniform = scenario({**SMALL, "collector": {"kind": "uniform"},
+                        "steps": [{"kind": "hold", "voltage_V": 3.9, "duration_h": 1.0}]})
+    with pytest.raises(InputError, match='needs \\[collector\\] kind = "equipotential"'):
+        check_protocol(uniform, "s.toml")
 
     for bad, key in (({"kind": "hold", "until_current_mA_cm2": 0.1}, "voltage_V"),
                      ({"kind": "hold", "voltage_V": 4.0}, "until_current_mA_cm2"),

@@ -24,13 +24,11 @@ def register(sub):
 
 
 def run(args):
-    import shutil
     from pathlib import Path
 
     from fem_assb.config.scenario import load_scenario
-    from fem_assb.electrochem import checkpoint
     from fem_assb.config.preflight import preflight
-    from fem_assb.electrochem.simulation import Simulation
+    from fem_assb.electrochem.simulation import Simulation, prepare_folder
     from fem_assb.errors import InputError, SolverError
     from fem_assb.io.lock import locked
     from fem_assb.parallel import comm, log
@@ -43,17 +41,9 @@ def run(args):
     preflight(sc, args.scenario, comm.size, args.force)  # what needs no mesh, before anything is touched
     out = Path(args.output)
     with locked(out, comm):
-        if args.resume:
-            if (out / "summary.json").is_file():
-                log(f"{out}: the run is finished (summary.json); nothing to resume")
-                return 0
-            if not checkpoint.exists(out):
-                raise InputError(f"{out}: no checkpoint to resume from (run without --resume)")
-        elif comm.rank == 0:
-            (out / "summary.json").unlink(missing_ok=True)  # a stale summary must not look like this run's
-            if Path(args.scenario).resolve() != (out / "scenario.toml").resolve():
-                shutil.copyfile(args.scenario, out / "scenario.toml")
-        comm.barrier()
+        if not prepare_folder(out, args.resume, comm, args.scenario):
+            log(f"{out}: the run is finished (summary.json); nothing to resume")
+            return 0
         sim = Simulation(sc, out, resume=args.resume)
         i = sim.info
         log(f"{sc.name}: {i['mesh']['cells']} cells, {sim.newton.n_dofs} unknowns ({sim.newton.kind} solver), "

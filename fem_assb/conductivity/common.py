@@ -21,18 +21,27 @@ NODE = ndimage.generate_binary_structure(3, 3)  # 26-connectivity: nodal FEM cou
 
 def parse_sigma(spec: str) -> dict[Phase, float]:
     """'SE=0.7e-3,CAM=1e-7,void=0' (S/cm) → {Phase: S/m}."""
-    out = {}
+    values = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         if "=" not in part:
             raise InputError(f"--sigma entry '{part}' needs the form PHASE=VALUE (S/cm), e.g. SE=0.7e-3")
         name, value = part.split("=", 1)
+        values[name] = value
+    return sigma_si(values, "--sigma")
+
+
+def sigma_si(values: dict, what: str) -> dict[Phase, float]:
+    """{phase or phase name: σ in S/cm} → {Phase: S/m}, each σ a number ≥ 0 (`what` names the
+    input in errors)."""
+    out = {}
+    for name, value in values.items():
         try:
             v = float(value)
-        except ValueError:
-            raise InputError(f"--sigma {name}={value}: not a number") from None
-        if v < 0:
-            raise InputError(f"--sigma {name}={value}: is out of range: accepted σ ≥ 0 S/cm")
-        out[phase_from_name(name)] = v * 100.0
+        except (TypeError, ValueError):
+            raise InputError(f"{what} {name}={value}: not a number") from None
+        if not v >= 0:
+            raise InputError(f"{what} {name}={value}: is out of range: accepted σ ≥ 0 S/cm")
+        out[phase_from_name(name) if isinstance(name, str) else Phase(name)] = v * 100.0
     return out
 
 

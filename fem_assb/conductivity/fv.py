@@ -154,12 +154,7 @@ def solve_fv(labels: np.ndarray, h_um: float, sigma: dict, U: float = 1.0, axis:
     ksp = PETSc.KSP().create(comm)
     ksp.setOperators(A)
     ksp.setType("cg")
-    prefix = f"fem_assb_fv_{id(ksp)}_"
-    ksp.setOptionsPrefix(prefix)
-    opts = PETSc.Options()
-    for key, value in linear_solvers.amg_options(prefix).items():
-        opts[key] = value
-    ksp.setFromOptions()
+    linear_solvers.configure(ksp, "fv", linear_solvers.amg_options())
     ksp.setTolerances(rtol=rtol, atol=0.0, max_it=2000)
     ksp.setNormType(PETSc.KSP.NormType.UNPRECONDITIONED)
     ksp.solve(rhs, x)

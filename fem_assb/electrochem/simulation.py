@@ -96,6 +96,27 @@ def check_protocol(sc, source: str) -> None:
         raise InputError(f"{source}: {e}") from None
 
 
+def prepare_folder(out: Path, resume: bool, comm, scenario_file: str | None = None) -> bool:
+    """Get a results folder ready for a run (its lock held by the caller); False when `resume`
+    finds it finished. A fresh run first removes a stale summary.json, which must not pass for
+    this run's, and keeps a copy of the scenario file."""
+    import shutil
+
+    out = Path(out)
+    if resume:
+        if (out / "summary.json").is_file():
+            return False
+        if not checkpoint.exists(out):
+            raise InputError(f"{out}: no checkpoint to resume from (run without --resume)")
+    elif comm.rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").unlink(missing_ok=True)
+        if scenario_file and Path(scenario_file).resolve() != (out / "scenario.toml").resolve():
+            shutil.copyfile(scenario_file, out / "scenario.toml")
+    comm.barrier()
+    return True
+
+
 @dataclass
 class RunState:
     """Where a run stands: what a checkpoint stores besides the fields (SI; JSON-able)."""
