@@ -86,9 +86,11 @@ def set_direct(pc, comm_size: int) -> None:
     pc.setFactorSolverType(name)
 
 
-def configure(ksp, name: str, settings: dict) -> None:
+def configure(ksp, name: str, settings: dict, build=None) -> None:
     """Give `ksp` PETSc options of its own (a prefix unique to this solver, so that solvers
-    with different settings never share them) and apply them."""
+    with different settings never share them) and apply them. `build()`, if given, runs between
+    the two: sub-solvers it creates (field splits) take the prefix they are created under, so
+    they must be created after it is set and before the options are read."""
     from petsc4py import PETSc
 
     prefix = f"fem_assb_{name}_{id(ksp)}_"
@@ -96,6 +98,8 @@ def configure(ksp, name: str, settings: dict) -> None:
     opts = PETSc.Options(prefix)
     for key, value in settings.items():
         opts[key] = value
+    if build is not None:
+        build()
     ksp.setFromOptions()
 
 
@@ -122,8 +126,7 @@ def block_amg_ksp(A, splits, restart: int = 200):
         settings.update({"fieldsplit_ce_ksp_type": "preonly", **amg_options("fieldsplit_ce_")})
     pc = ksp.getPC()
     pc.setType("fieldsplit")
-    pc.setFieldSplitIS(*splits)
-    configure(ksp, "block_amg", settings)  # after the splits exist, so their sub-solvers read the options
+    configure(ksp, "block_amg", settings, build=lambda: pc.setFieldSplitIS(*splits))
     return ksp
 
 

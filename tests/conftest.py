@@ -46,6 +46,28 @@ def cli():
     return run_cli
 
 
+def pytest_addoption(parser):
+    parser.addoption("--shard", metavar="I/N", default=None,
+                     help="run the I-th of N interleaved shards of the selected tests (tests/run-suite "
+                          "runs one per core side by side)")
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
+def pytest_collection_modifyitems(config, items):
+    """--shard I/N keeps every N-th test from the I-th: neighbours (often alike in cost) go to
+    different shards."""
+    shard = config.getoption("--shard")
+    if shard is None:
+        return
+    try:
+        i, n = map(int, shard.split("/"))
+        assert 0 <= i < n
+    except (ValueError, AssertionError):
+        raise pytest.UsageError(f"--shard {shard}: accepted I/N with 0 <= I < N") from None
+    config.hook.pytest_deselected(items=[t for k, t in enumerate(items) if k % n != i])
+    items[:] = items[i::n]
+
+
 def pytest_configure(config):
     """Under mpirun each rank gets its own temporary base folder: ranks sharing pytest's default
     one race while cleaning up old runs. Tests that need one folder on all ranks broadcast rank

@@ -2,7 +2,9 @@
 
 Voxel meshes are rebuilt from the cached label image (1 byte per voxel; a rebuild is as fast
 as reading an XDMF mesh); gmsh meshes are expensive and are cached under
-`.cache/fem_assb/meshes/<hash>.xdmf`, readable with `TaggedMesh.read`.
+`.cache/fem_assb/meshes/<hash>/mesh.xdmf`, readable with `TaggedMesh.read`. A mesh is written
+into a private folder that is then renamed into place, so that a reader never sees a half-written
+mesh and two processes storing the same mesh at once never mix their files.
 """
 from __future__ import annotations
 
@@ -107,9 +109,9 @@ def gmsh_mesh(cfg, separator_um: float, mesh_cfg, where: str, comm=None) -> Tagg
                          f"(with an optional channel) only; use mesh.kind = 'voxel'")
     size = mesh_cfg.gmsh_size_um or cfg.voxel_um
     key = digest({"cfg": dataclasses.asdict(cfg), "sep": separator_um, "size": size, "v": 1})
-    path = cache_dir("meshes") / f"{key}.xdmf"
-    if path.exists() and path.with_suffix(".json").exists():
-        return TaggedMesh.read(path, comm)
+    folder = cache_dir("meshes") / key
+    if (folder / "mesh.json").exists():
+        return TaggedMesh.read(folder / "mesh.xdmf", comm)
     shape = grid_shape(cfg.size_um, cfg.voxel_um)
     packing = None
     if comm.rank == 0:
@@ -119,8 +121,27 @@ def gmsh_mesh(cfg, separator_um: float, mesh_cfg, where: str, comm=None) -> Tagg
     box = np.array(shape) * cfg.voxel_um
     log(f"meshing {len(packing.radii)} spheres with gmsh (element size {size:g} µm) ...")
     tm = build_gmsh_mesh(packing.centers, packing.radii, box, separator_um, cfg.channel, size, comm=comm)
-    tm.write(path)
+    _store(tm, folder)
     return tm
+
+
+def _store(tm: TaggedMesh, folder) -> None:
+    """Write `folder`/mesh.xdmf (+ .h5, .json) atomically; the first of concurrent writers wins."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    comm = tm.comm
+    tmp = tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.") if comm.rank == 0 else None
+    tmp = Path(comm.bcast(tmp, root=0))
+    tm.write(tmp / "mesh.xdmf")
+    if comm.rank == 0:
+        try:
+            os.rename(tmp, folder)
+        except OSError:  # another process stored this mesh first
+            shutil.rmtree(tmp, ignore_errors=True)
+    comm.barrier()
 
 
 def scenario_mesh(sc, phases=None, comm=None):
