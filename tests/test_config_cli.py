@@ -117,6 +117,33 @@ def test_linear_solvers_follow_what_petsc_has(cli, monkeypatch):
         assert bad.returncode == 2 and "built without hypre" in bad.stderr
 
 
+def test_output_into_a_closed_pipe_ends_quietly():
+    """`fem-assb materials | head -1` when the reader has already gone: no traceback, exit 141 (as
+    a process ended by SIGPIPE)."""
+    import os
+    import subprocess
+    import sys
+
+    from fem_assb.launcher import outside_mpi_env
+    from tests.conftest import ROOT
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line: every write fails
+    proc = subprocess.run([sys.executable, "-m", "fem_assb", "materials"], stdout=write, stderr=subprocess.PIPE,
+                          cwd=ROOT, env=dict(outside_mpi_env(), PYTHONPATH=str(ROOT)), timeout=120)
+    os.close(write)
+    assert proc.returncode == 141 and proc.stderr == b""
+
+
+def test_materials_text_lists_every_set_and_electrolyte(cli):
+    r = cli("materials")
+    data = json.loads(cli("materials", "--json").stdout)
+    assert r.returncode == 0, r.stderr
+    for name in [*data["material_sets"], *data["electrolytes"], *data["anodes"]]:
+        assert f"  {name}: " in r.stdout
+    assert "lipf6_ec_emc: κ 0.0094 S/cm" in r.stdout  # a liquid: κ(c_e) at its c_e
+
+
 def test_materials_json_lists_sets(cli):
     data = json.loads(cli("materials", "--json").stdout)
     assert {"nmc811_li6ps5cl_li", "nmc811_lipf6_li", "nmc622_bli3ps4_li"} <= set(data["material_sets"])

@@ -71,3 +71,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         _rank0_print("fem-assb: interrupted")
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped (`| head`): not an error of ours
+        import os
+        import sys
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141

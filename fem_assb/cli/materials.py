@@ -95,8 +95,10 @@ def run(args):
         log(f"      i00 {a['i00_A_cm2.5_mol1.5']:.4g} A cm^2.5/mol^1.5, α {a['alpha']}, C_DL {a['c_dl_F_cm2']:.3g} F/cm²")
     log("\nElectrolytes")
     for n, e in data["electrolytes"].items():
-        extra = ", ".join(f"{k} {v:g}" for k, v in e.items() if k not in ("kind", "kappa_S_cm", "sources"))
-        log(f"  {n}: κ {e['kappa_S_cm']:.4g} S/cm{', ' + extra if extra else ''}")
+        kappa = e.get("kappa_S_cm", e.get("kappa_at_c_e_S_cm"))  # a liquid's κ(c_e): its value at c_e
+        extra = ", ".join(f"{k} {v:g}" if isinstance(v, (int, float)) else f"{k}: {v}" for k, v in e.items()
+                          if k not in ("kind", "kappa_S_cm", "kappa_at_c_e_S_cm", "sources"))
+        log(f"  {n}: κ {kappa:.4g} S/cm{', ' + extra if extra else ''}")
     log("\nAnodes")
     for n, a in data["anodes"].items():
         log(f"  {n}: i0 {a['i0_A_cm2']:.4g} A/cm², α {a['alpha']}, C_DL {a['c_dl_F_cm2']:.3g} F/cm²")
