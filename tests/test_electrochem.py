@@ -526,7 +526,7 @@ def test_voltage_hold_converges_to_the_1d_reference_and_ends_at_its_current_cut_
 
 def test_hold_input_errors():
     from fem_assb.config.scenario import StepConfig
-    from fem_assb.electrochem.simulation import check_protocol
+    from fem_assb.electrochem.protocol import check_protocol
     from fem_assb.errors import InputError
 
     uniform = scenario({**SMALL, "collector": {"kind": "uniform"},
@@ -540,6 +540,30 @@ def test_hold_input_errors():
                      ({"kind": "discharge", "current_mA_cm2": 1, "voltage_V": 4.0}, "voltage_V")):
         with pytest.raises(InputError, match=key):
             parse(StepConfig, bad, Where("steps"))
+
+
+def test_protocol_steps_carry_their_controls_and_ends():
+    """[[steps]] become step objects (SI) that know their controls and when they end."""
+    from fem_assb.electrochem.protocol import Galvanostatic, Rest, VoltageHold, from_scenario
+
+    sc = scenario({"name": "p", "steps": [
+        {"kind": "discharge", "current_mA_cm2": 2.0, "until_V": 3.0}, {"kind": "rest", "duration_h": 0.1},
+        {"kind": "charge", "c_rate": 0.5, "until_V": 4.3}, {"kind": "hold", "voltage_V": 4.3, "until_c_rate": 0.05}]})
+    d, r, c, h = from_scenario(sc, resolve(sc.materials), one_c_mA_cm2=4.0, ocv0=4.2)
+    assert isinstance(d, Galvanostatic) and (d.kind, d.current, d.falling) == ("discharge", 20.0, True)
+    assert d.end_reason(2.9995, 20.0) == "cut-off 3 V" and d.end_reason(3.0005, 20.0) is None
+    assert isinstance(r, Rest) and (r.kind, r.current, r.duration_s, r.falling) == ("rest", 0.0, 360.0, False)
+    assert r.end_reason(1.0, 0.0) is None  # a rest ends by its duration only
+    assert (c.kind, c.current, c.falling) == ("charge", -20.0, False)  # C/2 of 4 mA/cm², A/m²
+    assert c.end_reason(4.3001, -20.0) == "cut-off 4.3 V" and c.end_reason(4.29, -20.0) is None
+    assert isinstance(h, VoltageHold) and (h.kind, h.hold_V, h.until_current) == ("hold", 4.3, pytest.approx(2.0))
+    assert h.end_reason(4.3, -1.99) == "current cut-off 0.2 mA/cm²" and h.end_reason(4.3, -2.5) is None
+
+    class Collector:
+        def current(self):
+            return -7.0
+
+    assert h.current_now(Collector()) == -7.0 and d.current_now(Collector()) == 20.0
 
 
 def test_cc_cv_charge(tmp_path):

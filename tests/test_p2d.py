@@ -155,6 +155,7 @@ def test_d50_by_volume():
     ("median_of_image", "the median diameter of an image is unknown"),
     ("isolated_se", "the SE network does not span"),
     ("zero_diameter", "[p2d] particle_diameter_um"),
+    ("hold", "[steps.2] kind = \"hold\": the P2D model runs galvanostatic and rest steps only"),
 ])
 def test_p2d_bad_input_exits_2(tmp_path, cli, case, text):
     img = np.ones((10, 6, 6), np.uint8)
@@ -163,8 +164,10 @@ def test_p2d_bad_input_exits_2(tmp_path, cli, case, text):
     image = f'image = "{tmp_path / "img.npy"}"\nimage_labels = {{0 = "SE", 1 = "CAM"}}\nvoxel_um = 1.0\nseparator_um = 5.0'
     body = {"median_of_image": (image, '[p2d]\nparticle = "median"'),
             "isolated_se": (image, "[p2d]\nparticle = \"dsca\""),
-            "zero_diameter": ("size_um = [20, 12, 12]\nvoxel_um = 2.0", "[p2d]\nparticle_diameter_um = 0.0")}[case]
+            "zero_diameter": ("size_um = [20, 12, 12]\nvoxel_um = 2.0", "[p2d]\nparticle_diameter_um = 0.0"),
+            "hold": ("size_um = [20, 12, 12]\nvoxel_um = 2.0", "")}[case]
+    hold = '[[steps]]\nkind = "hold"\nvoltage_V = 4.0\nduration_h = 0.1\n' if case == "hold" else ""
     toml = tmp_path / "bad.toml"
-    toml.write_text(f'[structure]\n{body[0]}\n{body[1]}\n[[steps]]\nkind = "discharge"\ncurrent_mA_cm2 = 1.0\n')
+    toml.write_text(f'[structure]\n{body[0]}\n{body[1]}\n[[steps]]\nkind = "discharge"\ncurrent_mA_cm2 = 1.0\n{hold}')
     r = cli("p2d", toml, "-o", tmp_path / "out")
     assert r.returncode == 2 and text in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

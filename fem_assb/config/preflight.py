@@ -59,7 +59,7 @@ def image_shape(sc, source: str) -> tuple[int, int, int]:
 def preflight(sc, source: str, ranks: int = 1, force: bool = False) -> dict:
     """Run every check that needs no mesh; InputError with one line on the first that fails.
     Returns what was estimated (for `check`)."""
-    from fem_assb.electrochem.simulation import check_protocol
+    from fem_assb.electrochem.protocol import check_protocol
 
     check_protocol(sc, source)
     shape = image_shape(sc, source)

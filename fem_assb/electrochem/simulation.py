@@ -1,4 +1,4 @@
-"""Running a protocol (discharge / charge / rest steps) on the coupled model: each protocol step
+"""Running a protocol (protocol.py: galvanostatic, rest and voltage-hold steps) on the coupled model: each protocol step
 advances by backward-Euler time steps whose size stepping.StepControl chooses; a failed step
 (Newton not converged, or a converged state with x_Li more than X_TOLERANCE outside [0, 1]) is
 undone and retried, and the run stops with a one-line report when Δt would fall below
@@ -15,6 +15,7 @@ import numpy as np
 
 from fem_assb.electrochem import checkpoint
 from fem_assb.electrochem.kinetics import X_TOLERANCE
+from fem_assb.electrochem.protocol import Step, from_scenario
 from fem_assb.electrochem.stepping import StepControl
 from fem_assb.errors import InputError, SolverError
 from fem_assb.io import tables
@@ -24,20 +25,6 @@ from fem_assb.units import F, MAH_CM2, MA_CM2, OHM_CM2
 #: a liquid electrolyte counts as depleted below this share of its initial c_e (stop at once), or
 #: below STARVED when the time step cannot get past it
 DEPLETED, STARVED = 1e-3, 0.05
-
-
-@dataclass
-class Step:
-    kind: str  # discharge | charge | rest | hold
-    current: float  # A/m², > 0 discharge (0 for rest and hold: a hold's current follows from the voltage)
-    until_V: float | None
-    duration_s: float | None
-    hold_V: float | None = None  # hold: the cell voltage
-    until_current: float | None = None  # hold: end when |current| (A/m²) falls to this
-
-    @property
-    def falling(self) -> bool:
-        return self.kind == "discharge"
 
 
 def remaining_step_time(t_in_step: float, t_full: float, voltage: float, slope: float | None,
@@ -50,50 +37,6 @@ def remaining_step_time(t_in_step: float, t_full: float, voltage: float, slope: 
         if to_cut > 0:
             left = min(left, to_cut)
     return left
-
-
-def resolve_steps(sc, mats, one_c_mA_cm2: float, ocv0: float) -> list[Step]:
-    """Protocol steps in SI, with the cut-off checks that need the materials (exit 2 if bad);
-    `one_c_mA_cm2` is the current of a 1C step."""
-    out = []
-    for k, st in enumerate(sc.steps, 1):
-        where = f"[steps.{k}]"
-        duration = st.duration_h * 3600 if st.duration_h is not None else None
-        if st.kind == "rest":
-            out.append(Step("rest", 0.0, None, duration))
-            continue
-        if st.kind == "hold":
-            if sc.collector.kind != "equipotential":
-                raise InputError(f"{where} kind = \"hold\" needs [collector] kind = \"equipotential\" (the cell "
-                                 f"voltage is the collector's potential), not {sc.collector.kind!r}")
-            until = st.until_current_mA_cm2 if st.until_c_rate is None else st.until_c_rate * one_c_mA_cm2
-            out.append(Step("hold", 0.0, None, duration, hold_V=st.voltage_V,
-                            until_current=until * MA_CM2 if until is not None else None))
-            continue
-        i_mA = st.current_mA_cm2 if st.current_mA_cm2 is not None else st.c_rate * one_c_mA_cm2
-        sign = 1.0 if st.kind == "discharge" else -1.0
-        until = st.until_V if st.until_V is not None else (mats.cutoff_V if st.kind == "discharge" else None)
-        if k == 1 and until is not None:
-            if st.kind == "discharge" and until >= ocv0:
-                raise InputError(f"{where} until_V = {until:g} V is not below the initial OCV {ocv0:.3f} V: "
-                                 "a discharge would end at once; accepted until_V < OCV")
-            if st.kind == "charge" and until <= ocv0:
-                raise InputError(f"{where} until_V = {until:g} V is not above the initial OCV {ocv0:.3f} V: "
-                                 "accepted until_V > OCV for a charge")
-        out.append(Step(st.kind, sign * i_mA * MA_CM2, until, duration))
-    return out
-
-
-def check_protocol(sc, source: str) -> None:
-    """The protocol's checks that need the materials only (cut-offs against the initial OCV), so
-    that bad input stops before a structure is built or a results folder is touched."""
-    from fem_assb.materials.library import resolve
-
-    mats = resolve(sc.materials)
-    try:
-        resolve_steps(sc, mats, 1.0, float(mats.cam.ocv(mats.cam.x0)))
-    except InputError as e:
-        raise InputError(f"{source}: {e}") from None
 
 
 def prepare_folder(out: Path, resume: bool, comm, scenario_file: str | None = None) -> bool:
@@ -212,7 +155,7 @@ class Simulation:
 
         rate = self.mats.c_rate_mAh_g
         self.info["one_c_mA_cm2"] = rate * masses_per_area(self.info, self.mats)["cam_g_cm2"] if rate else cap_theo
-        self.steps = resolve_steps(sc, self.mats, self.info["one_c_mA_cm2"], ocv0)
+        self.steps = from_scenario(sc, self.mats, self.info["one_c_mA_cm2"], ocv0)
         self.state = RunState(dt=sc.solver.dt_initial_s, voltage=ocv0)
         if resume:
             if not checkpoint.exists(self.folder):
@@ -360,14 +303,12 @@ class Simulation:
                     s.dt = retry
                     continue
             before = s.voltage
-            current = m.collector.current() if step.hold_V is not None else step.current
+            current = step.current_now(m.collector)
             self._accept(step, dt, V, res, current)
             self._snapshots(step, before, V)
-            if step.until_V is not None and (V <= step.until_V if step.falling else V >= step.until_V):
-                s.stop_reason = f"cut-off {step.until_V:g} V"
-                return True
-            if step.until_current is not None and abs(current) <= step.until_current:
-                s.stop_reason = f"current cut-off {step.until_current / MA_CM2:g} mA/cm²"
+            ended = step.end_reason(V, current)
+            if ended:
+                s.stop_reason = ended
                 return True
             depleted = self._depletion(DEPLETED)
             if depleted:  # the end of this discharge, like a cut-off (and of the protocol)

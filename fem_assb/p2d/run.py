@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fem_assb.errors import InputError
 from fem_assb.units import F, MAH_CM2, MA_CM2
 
 
@@ -19,7 +20,6 @@ def scenario_cell(sc, comm=None):
     from fem_assb.microstructure.generate import build_structure
     from fem_assb.p2d.measure import measure
 
-    from fem_assb.errors import InputError
     from fem_assb.materials.types import LiquidElectrolyte
 
     mats = resolve(sc.materials)
@@ -49,7 +49,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
     """Run and write the results folder; the summary on rank 0, None elsewhere."""
     from fem_assb.electrochem import outputs
     from fem_assb.io import tables
-    from fem_assb.electrochem.simulation import resolve_steps
+    from fem_assb.electrochem.protocol import from_scenario
     from fem_assb.io.atomic import atomic_write_json
     from fem_assb.p2d import bpx
     from fem_assb.p2d.solve import StepSpec, run
@@ -57,12 +57,16 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
     from fem_assb.parallel import log
 
     comm = comm or world
+    holds = [k for k, st in enumerate(sc.steps, 1) if st.kind == "hold"]
+    if holds:
+        raise InputError(f"[steps.{holds[0]}] kind = \"hold\": the P2D model runs galvanostatic and rest steps only; "
+                         "resolve a voltage hold with `fem-assb run`")
     mats, structure, cell = scenario_cell(sc, comm)
     mass = masses(cell)
     cap_theo = cell.theoretical_capacity() / MAH_CM2  # mAh/cm²
     one_c = mats.c_rate_mAh_g * mass["cam_g_cm2"] if mats.c_rate_mAh_g else cap_theo
     steps = [StepSpec(s.current, s.until_V, s.duration_s)
-             for s in resolve_steps(sc, mats, one_c, float(mats.cam.ocv(mats.cam.x0)))]
+             for s in from_scenario(sc, mats, one_c, float(mats.cam.ocv(mats.cam.x0)))]
     if comm.rank != 0:
         return None
     folder = Path(folder)
