@@ -12,6 +12,8 @@ import pytest
 from fem_assb.launcher import mpirun_command, outside_mpi_env
 
 ROOT = Path(__file__).resolve().parent.parent
+#: [output] exports of test runs: everything but the PNG plots
+NO_PLOTS = ["timeseries", "profile", "collector", "fields"]
 
 
 def run_cli(*args, np_ranks: int = 1, cwd=None, timeout=1800):
@@ -105,5 +107,5 @@ def planar(tmp: Path, h_um=1.0, cam_um=20.0, sep_um=10.0, current=2.0, **extra):
          "steps": [{"kind": "discharge", "current_mA_cm2": current, **extra.pop("step", {})}],
          "solver": {"linear": "direct", **extra.pop("solver", {})},
          "model": extra.pop("model", {}),
-         "output": {"plots": False}}
+         "output": {"exports": NO_PLOTS}}
     return scenario(d)

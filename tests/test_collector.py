@@ -7,7 +7,7 @@ import pytest
 from mpi4py import MPI
 
 from fem_assb.materials.library import resolve
-from tests.conftest import D_FAST, planar, scenario, serial_result
+from tests.conftest import D_FAST, NO_PLOTS, planar, scenario, serial_result
 
 H_UM = 2.0
 
@@ -34,7 +34,7 @@ def columns(tmp: Path, name: str, layout: list[str], **solver):
         "mesh": {"separator_growth": 1.0},
         "steps": [{"kind": "discharge", "current_mA_cm2": 2.0, "duration_h": 0.05}],
         "solver": {"linear": "direct", **solver},
-        "output": {"plots": False}})
+        "output": {"exports": NO_PLOTS}})
 
 
 def collector_currents(sim):
@@ -145,7 +145,7 @@ def test_equipotential_is_the_default_and_keeps_collector_fragments():
 WIDE = {"name": "wide", "materials": {"set": "nmc811_li6ps5cl_li"},
         "structure": {"size_um": [16, 48, 12], "voxel_um": 2.0, "seed": 3, "separator_um": 8.0,
                       "layers": [{"cam_fraction": 0.5, "diameters_um": [6.0]}]},
-        "solver": {"linear": "direct", "max_steps": 15}, "output": {"plots": False},
+        "solver": {"linear": "direct", "max_steps": 15}, "output": {"exports": NO_PLOTS},
         "steps": [{"kind": "discharge", "current_mA_cm2": 3.0}]}
 
 

@@ -186,7 +186,7 @@ diameters_um = [8.0]
 linear = "direct"
 checkpoint_every = 5
 [output]
-plots = false
+exports = ["timeseries", "profile", "collector", "fields"]  # no plots
 [[steps]]
 kind = "discharge"
 current_mA_cm2 = 3.0
@@ -257,6 +257,37 @@ def test_moved_solver_keys_are_read_with_a_warning(tmp_path, cli):
     from fem_assb.config.scenario import load_scenario
 
     assert load_scenario(toml).model.surface_layer == 0
+
+
+def test_exports_write_what_the_scenario_chooses(tmp_path, cli):
+    """[output] exports picks the files; summary.json always; the old `plots = false` is read as
+    the exports without plots, with a warning."""
+    from fem_assb.config.scenario import EXPORTS, load_scenario
+    from fem_assb.electrochem import exports
+
+    assert tuple(exports.KINDS) == EXPORTS
+    raw = {**SMALL, "solver": {**SMALL["solver"], "max_steps": 400, "checkpoint_every": 0},
+           "output": {"exports": ["timeseries", "collector"], "snapshot_V": [3.8]}}
+    run(scenario(raw), tmp_path / "some")
+    assert sorted(p.name for p in (tmp_path / "some").iterdir()) == [
+        "collector.csv", "collector_3.8V.csv", "summary.json", "timeseries.csv"]
+    raw["output"] = {"exports": ["fields", "plots", "profile"], "snapshot_V": [3.8]}
+    run(scenario(raw), tmp_path / "others")
+    assert sorted(p.name for p in (tmp_path / "others").iterdir()) == [
+        "cam.h5", "cam.xdmf", "electrolyte.h5", "electrolyte.xdmf", "profile.csv", "profile_3.8V.csv",
+        "summary.json", "utilization_profile.png", "view_fields.py", "voltage.png"]
+
+    toml = tmp_path / "old.toml"
+    toml.write_text(SMALL_TOML.replace("exports = [", "plots = false\n# exports = ["))
+    r = cli("check", toml, cwd=tmp_path)
+    assert r.returncode == 0 and "[output] plots = false is replaced by [output] exports" in r.stderr, r.stderr
+    assert load_scenario(toml).output.exports == [e for e in EXPORTS if e != "plots"]
+    toml.write_text(SMALL_TOML.replace("exports = [", "plots = true\nexports = ["))
+    r = cli("check", toml, cwd=tmp_path)
+    assert r.returncode == 2 and "plots and exports are both given" in r.stderr
+    toml.write_text(SMALL_TOML.replace('exports = ["timeseries"', 'exports = ["movie"'))
+    r = cli("check", toml, cwd=tmp_path)
+    assert r.returncode == 2 and "exports" in r.stderr and "movie" in r.stderr, r.stderr
 
 
 def _small_series(folder):

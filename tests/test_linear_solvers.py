@@ -1,6 +1,5 @@
 """The Krylov solvers fem_assb configures get the options it gives them, sub-solvers included."""
 import numpy as np
-import pytest
 from mpi4py import MPI
 
 from fem_assb import linear_solvers

@@ -167,7 +167,7 @@ def test_electrolyte_depletion_stops_with_one_line(tmp_path, cli):
     sc_toml.write_text(f'[materials]\nset = "nmc811_lipf6_li"\ncam_diffusivity_cm2_s = {D_CAM}\n'
                        f'[structure]\nimage = "{img}"\nimage_labels = {{1 = "CAM"}}\nvoxel_um = 1.0\n'
                        'separator_um = 60.0\n[mesh]\nseparator_growth = 1.0\n[model]\nsurface_layer = 0\n[solver]\n'
-                       'linear = "direct"\n[output]\nplots = false\n'
+                       'linear = "direct"\n[output]\nexports = ["timeseries", "profile", "collector", "fields"]\n'
                        '[[steps]]\nkind = "discharge"\ncurrent_mA_cm2 = 150.0\nuntil_V = 2.0\n')
     r = cli("run", sc_toml, "-o", tmp_path / "out")
     assert r.returncode == 3, r.stderr

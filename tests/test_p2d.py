@@ -84,7 +84,7 @@ separator_um = 10.0
 [p2d]
 particle = "{particle}"
 [output]
-plots = false
+exports = ["timeseries", "profile", "collector", "fields"]  # no plots
 [[steps]]
 kind = "discharge"
 c_rate = 1.0

@@ -60,7 +60,7 @@ def cut_variant(tmp_path, parent, name, size_um, vary):
     groups = "".join(f'[[study.vary]]\nkeys = {k}\nvalues = {v}\n' for k, v in vary)
     path.write_text(f'[study]\nextends = "{ROOT / parent}"\nname = "{name}"\n{groups}'
                     f'[base.structure]\nsize_um = {size_um}\nvoxel_um = 2.0\n[base.mesh]\ncoarsen = 1\n'
-                    '[base.output]\nplots = false\n')
+                    '[base.output]\nexports = ["timeseries", "profile", "collector", "fields"]\n')
     return path
 
 
@@ -97,7 +97,7 @@ def tiny_variant(tmp_path, parent, name, vary, extra="", snapshot_V="[]"):
     path = tmp_path / f"{name}.toml"
     groups = "".join(f'[[study.vary]]\nkeys = ["{k}"]\nvalues = {v}\n' for k, v in vary)
     path.write_text(f'[study]\nextends = "{ROOT / parent}"\nname = "{name}"\n{groups}'
-                    f'[base.structure]\nsize_um = [24, 30, 30]\ncc_contact_target = 0.44\n[base.output]\nplots = false\nsnapshot_V = {snapshot_V}\n{extra}')
+                    f'[base.structure]\nsize_um = [24, 30, 30]\ncc_contact_target = 0.44\n[base.output]\nexports = ["timeseries", "profile", "collector", "fields"]\nsnapshot_V = {snapshot_V}\n{extra}')
     return path
 
 

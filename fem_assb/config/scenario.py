@@ -261,10 +261,18 @@ class ModelConfig:
             where.fail("surface_layer", "= 1: accepted 0 (no layer) or 2 … 64 cells")
 
 
+#: the outputs a run can write (electrochem/exports.py)
+EXPORTS = ("timeseries", "profile", "collector", "fields", "plots")
+
+
 @dataclass
 class OutputConfig:
     fields_every: int = opt(0, lo=0, help="write 3D fields every N steps (0 = at start and end of each step only)")
-    plots: bool = opt(True, help="write PNG plots")
+    exports: list[str] = opt(
+        default_factory=lambda: list(EXPORTS), choices=EXPORTS,
+        help="what a run writes besides summary.json: timeseries.csv, profile.csv (+ profile_<V>V.csv), "
+             "collector.csv (+ collector_<V>V.csv), the ParaView fields (+ view_fields.py) and the PNG plots; "
+             "`impedance` and `p2d` read \"plots\" only")
     profile_bins_um: float | None = opt(None, lo=0.0, lo_open=True, unit="µm",
                                         help="x-bin width of profile.csv (default: the voxel size)")
     snapshot_V: list[float] = opt(default_factory=list, lo=0.0, hi=6.0, unit="V",
@@ -340,6 +348,17 @@ class Scenario:
         from fem_assb.parallel import warn
 
         out = {k: dict(v) if isinstance(v, dict) else v for k, v in table.items()}
+        output = out.get("output")
+        if isinstance(output, dict) and "plots" in output:  # replaced by the list of exports
+            plots = output.pop("plots")
+            if "exports" in output:
+                where.sub("output").fail("plots", "and exports are both given: keep exports only")
+            if plots is False:
+                output["exports"] = [e for e in EXPORTS if e != "plots"]
+            elif plots is not True:
+                where.sub("output").fail("plots", f"= {plots!r} is not true or false")
+            warn(f"{where.file}: [output] plots = {str(plots).lower()} is replaced by [output] exports "
+                 f"(read as exports = {output.get('exports', list(EXPORTS))} this time)")
         for (old_t, old_k), (new_t, new_k) in cls.MOVED.items():
             if isinstance(out.get(old_t), dict) and old_k in out[old_t]:
                 value = out[old_t].pop(old_k)

@@ -371,7 +371,7 @@ def run_impedance(sc, folder: Path | None = None, comm=None) -> tuple[dict, Spec
         za, zc = sp.z_anode, sp.z_cathode
         write_csv(folder / "impedance.csv", cols, [dict(zip(cols, v)) for v in
                                                    zip(f, z.real, -z.imag, za.real, -za.imag, zc.real, -zc.imag)])
-        if sc.output.plots:
+        if "plots" in sc.output.exports:
             nyquist(folder / "nyquist.png", {sc.name: (f, z), "anode side": (f, za),
                                              "separator + cathode": (f, zc)}, summary["arcs"])
         atomic_write_json(folder / "summary.json", summary)

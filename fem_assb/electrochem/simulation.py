@@ -18,7 +18,6 @@ from fem_assb.electrochem.kinetics import X_TOLERANCE
 from fem_assb.electrochem.protocol import Step, from_scenario
 from fem_assb.electrochem.stepping import StepControl
 from fem_assb.errors import InputError, SolverError
-from fem_assb.io import tables
 from fem_assb.parallel import peak_memory_mb, progress_logger
 from fem_assb.units import F, MAH_CM2, MA_CM2, OHM_CM2
 
@@ -172,9 +171,9 @@ class Simulation:
             self.model.set_equilibrium(cam.x0)
             self.state.li0 = self.model.lithium()
             self.state.salt0 = self.model.salt()
-        from fem_assb.electrochem.outputs import FieldWriter
+        from fem_assb.electrochem import exports
 
-        self.writer = FieldWriter(self.model, self.folder, append=resume) if self.folder else None
+        self.exports = exports.make(sc.output.exports, self, resume) if self.folder else []
         #: in memory after run(): the summary, the time series rows, the final profile and the
         #: profiles at the snapshot voltages (profile, collector face) by voltage
         self.summary, self.rows, self.profile, self.snapshot_profiles = None, [], None, {}
@@ -233,9 +232,9 @@ class Simulation:
         return fields
 
     def _write_fields(self, t: float) -> None:
-        """The ParaView fields at time t (with a results folder)."""
-        if self.writer:
-            self.writer.write(t)
+        """The ParaView fields at time t (with a results folder that has the fields export)."""
+        for e in self.exports:
+            e.fields_due(t)
 
     def run(self) -> dict:
         sv = self.sc.solver
@@ -258,8 +257,8 @@ class Simulation:
             self.model.forget_rate()  # the current changes: the old rate is no predictor
             s.t_in_step = 0.0
             s.dt = sv.dt_initial_s
-        if self.writer:
-            self.writer.close()
+        for e in self.exports:
+            e.close()
         return self._finish()
 
     def _run_step(self, step: Step, sv, last_print) -> bool:
@@ -354,9 +353,8 @@ class Simulation:
                                      "capacity_mAh_cm2": s.charge_C / self.doms.area_geometric / MAH_CM2}
                 prof, face = self._profile(), outputs.collector_face(self.model)
                 self.snapshot_profiles[f"{v:g}"] = (prof, face)
-                if self.comm.rank == 0 and self.folder:
-                    outputs.write_profile(self.folder / f"profile_{v:g}V.csv", prof)
-                    tables.write_columns(self.folder / f"collector_{v:g}V.csv", face)
+                for e in self.exports:
+                    e.snapshot(f"{v:g}", prof, face)
                 self._write_fields(s.t)
 
     def _profile(self) -> dict:
@@ -469,14 +467,9 @@ class Simulation:
                       "charge_balance_error": "|∫I dt − F ΔLi| / |∫I dt|"},
         }
         self.summary, self.rows, self.profile = summary, s.rows, prof
+        for e in self.exports:
+            e.finish(prof, face)
         if self.comm.rank == 0 and self.folder:
-            tables.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, s.rows)
-            outputs.write_profile(self.folder / "profile.csv", prof)
-            tables.write_columns(self.folder / "collector.csv", face)
-            if sc.output.plots and s.rows:
-                cut = next((st.until_V for st in self.steps if st.until_V is not None), None)
-                outputs.plot_voltage(s.rows, self.folder / "voltage.png", sc.name, cut)
-                outputs.plot_profile(prof, self.folder / "utilization_profile.png", f"{sc.name}: at end of run")
             if summary["complete"]:
                 atomic_write_json(self.folder / "summary.json", summary)  # last: marks a finished result
                 for name in (checkpoint.FILE, "status.json"):

@@ -115,7 +115,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
                   "charge_balance_error": "|∫I dt − F ΔLi| / |∫I dt| (PyBaMM's Li inventory)",
                   "energy_density_Wh_kg": "Wh/kg of anode + separator + cathode (seed 001 SI eq. 3)"},
     }
-    if sc.output.plots:
+    if "plots" in sc.output.exports:
         cut = next((s.until_V for s in steps if s.until_V is not None), None)
         outputs.plot_voltage(rows, folder / "voltage.png", f"{sc.name} (P2D)", cut)
         outputs.plot_profile(prof, folder / "utilization_profile.png", f"{sc.name} (P2D): at end of run")
