@@ -1,5 +1,6 @@
 """Layering of the package: no import cycles among its modules (imports inside functions
-counted too), and only the command line imports the command line."""
+counted too), only the command line imports the command line, and meshes know
+no materials."""
 import ast
 
 from tests.conftest import ROOT
@@ -55,4 +56,11 @@ def test_only_the_command_line_imports_it():
     entry = {"fem_assb.__main__"}
     bad = {m: sorted(d for d in deps if d.startswith("fem_assb.cli"))
            for m, deps in _graph().items() if not m.startswith("fem_assb.cli") and m not in entry}
+    assert not {m: d for m, d in bad.items() if d}
+
+
+def test_meshes_know_phases_not_materials():
+    """mesh/ turns structures into tagged meshes; which material fills a phase is for the models."""
+    bad = {m: sorted(d for d in deps if d.startswith("fem_assb.materials"))
+           for m, deps in _graph().items() if m.startswith("fem_assb.mesh")}
     assert not {m: d for m, d in bad.items() if d}

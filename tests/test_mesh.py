@@ -195,14 +195,14 @@ def test_gmsh_scenario_mesh_is_cached_as_one_folder(tmp_path, monkeypatch):
     sc = parse(Scenario, {"name": "g", "structure": {"size_um": [16, 12, 12], "voxel_um": 1.0, "seed": 3,
                                                      "layers": [{"diameters_um": [5.0], "cam_fraction": 0.25}]},
                           "mesh": {"kind": "gmsh", "gmsh_size_um": 1.5}}, Where("test"))
-    _, first = build.scenario_mesh(sc)
+    _, first = build.scenario_mesh(sc, 0.0, True)
     [folder] = (tmp_path / "meshes").iterdir()
     assert sorted(p.name for p in folder.iterdir()) == ["mesh.h5", "mesh.json", "mesh.xdmf"]
     stored = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
     build._store(first, folder)  # a late second writer: its copy is dropped
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == stored
     assert [p.name for p in (tmp_path / "meshes").iterdir()] == [folder.name]
-    _, again = build.scenario_mesh(sc)
+    _, again = build.scenario_mesh(sc, 0.0, True)
     assert again.counts() == first.counts()
     assert again.measure_volume(Phase.CAM) == pytest.approx(first.measure_volume(Phase.CAM), rel=1e-12)
 

@@ -34,7 +34,11 @@ def run(args):
     if not args.output.endswith(".xdmf"):
         raise InputError(f"-o {args.output}: the mesh is written as XDMF: give a .xdmf file name")
     if Path(args.input).suffix.lower() == ".toml":
-        _, tm = scenario_mesh(load_scenario(args.input))
+        from fem_assb.materials.library import resolve
+
+        sc = load_scenario(args.input)
+        mats = resolve(sc.materials)
+        _, tm = scenario_mesh(sc, sc.separator_um(mats), not mats.liquid)
     else:
         from fem_assb.cli.structure import load_image
 

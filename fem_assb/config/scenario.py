@@ -338,6 +338,10 @@ class Scenario:
     #: folder of the scenario file, to resolve relative paths (not a TOML key)
     base_dir: Path = field(default=Path("."), init=False, repr=False, compare=False)
 
+    def separator_um(self, mats) -> float:
+        """The separator thickness (µm): [structure] separator_um, else the material set's."""
+        return self.structure.separator_um if self.structure.separator_um is not None else mats.separator_um
+
     #: keys that moved (before 2026-12-07 → now): still read, with a one-line warning
     MOVED = {("solver", "surface_layer"): ("model", "surface_layer"),
              ("solver", "double_layer"): ("model", "double_layer")}

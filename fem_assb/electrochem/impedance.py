@@ -116,7 +116,7 @@ class Impedance:
         self.log = progress_logger(self.comm, label or sc.name)
         self.sc = sc
         self.mats = resolve(sc.materials)
-        self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
+        self.structure, self.tm = scenario_mesh(sc, sc.separator_um(self.mats), not self.mats.liquid, comm=self.comm)
         self.doms = build_domains(self.tm)
         self.model = ElectrochemModel(self.doms, self.mats, double_layer=True, collector=sc.collector.kind,
                                       contact_ohm_m2=sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)

@@ -30,7 +30,7 @@ import numpy as np
 from fem_assb.electrochem.domains import Domains, vertex_to_dof
 from fem_assb.electrochem.kinetics import limit_stoichiometry_step, sigmoid, softplus
 from fem_assb.materials.functions import UFL
-from fem_assb.materials.types import LiquidElectrolyte, MaterialSet
+from fem_assb.materials.types import MaterialSet
 from fem_assb.units import F, R
 
 class ElectrochemModel:
@@ -60,7 +60,7 @@ class ElectrochemModel:
 
         self.collector = Collector(doms, self.phi_s, collector, contact_ohm_m2)
         cc = self.collector
-        self.liquid = isinstance(el, LiquidElectrolyte)
+        self.liquid = mats.liquid
         if self.liquid and surface_layer:
             from fem_assb.errors import InputError
 

@@ -121,7 +121,7 @@ class Simulation:
             raise InputError("resume needs the results folder that holds the checkpoint")
         if self.comm.rank == 0 and self.folder:
             self.folder.mkdir(parents=True, exist_ok=True)
-        self.structure, self.tm = scenario_mesh(sc, comm=self.comm)
+        self.structure, self.tm = scenario_mesh(sc, sc.separator_um(self.mats), not self.mats.liquid, comm=self.comm)
         self.doms = build_domains(self.tm)
         self.model = ElectrochemModel(self.doms, self.mats, sc.model.double_layer, sc.model.surface_layer,
                                       sc.collector.kind, sc.collector.contact_resistance_ohm_cm2 * OHM_CM2)

@@ -100,3 +100,8 @@ class MaterialSet:
     #: theoretical capacity from c_max − c0 defines 1C)
     c_rate_mAh_g: float | None = None
     references: tuple = ()
+
+    @property
+    def liquid(self) -> bool:
+        """A liquid electrolyte (concentrated solution) rather than a single-ion solid one."""
+        return isinstance(self.electrolyte, LiquidElectrolyte)

@@ -144,17 +144,12 @@ def _store(tm: TaggedMesh, folder) -> None:
     comm.barrier()
 
 
-def scenario_mesh(sc, phases=None, comm=None):
-    """(Structure, TaggedMesh) of a scenario; the separator defaults to the material set's."""
-    from fem_assb.materials.library import resolve
+def scenario_mesh(sc, separator_um: float, cbd_as_se: bool, phases=None, comm=None):
+    """(Structure, TaggedMesh) of a scenario with a separator of `separator_um` (µm); `cbd_as_se`
+    meshes the carbon-binder domain as SE (a solid electrolyte fills it, seed 001)."""
     from fem_assb.microstructure.generate import build_structure
 
-    mats = resolve(sc.materials)
-    sep = sc.structure.separator_um if sc.structure.separator_um is not None else mats.separator_um
-    structure = build_structure(sc.structure, sep, comm=comm)
+    structure = build_structure(sc.structure, separator_um, comm=comm)
     if sc.mesh.kind == "gmsh":
-        return structure, gmsh_mesh(sc.structure, sep, sc.mesh, "[structure]", comm)
-    from fem_assb.materials.types import LiquidElectrolyte
-
-    liquid = isinstance(mats.electrolyte, LiquidElectrolyte)
-    return structure, voxel_mesh(structure, sc.mesh, phases, comm, fragment_share(sc), cbd_as_se=not liquid)
+        return structure, gmsh_mesh(sc.structure, separator_um, sc.mesh, "[structure]", comm)
+    return structure, voxel_mesh(structure, sc.mesh, phases, comm, fragment_share(sc), cbd_as_se=cbd_as_se)

@@ -20,14 +20,11 @@ def scenario_cell(sc, comm=None):
     from fem_assb.microstructure.generate import build_structure
     from fem_assb.p2d.measure import measure
 
-    from fem_assb.materials.types import LiquidElectrolyte
-
     mats = resolve(sc.materials)
-    if isinstance(mats.electrolyte, LiquidElectrolyte):
+    if mats.liquid:
         raise InputError(f"[materials] set = '{mats.name}': the P2D bridge is built for single-ion solid electrolytes "
                          "(t+ = 1); a liquid electrolyte is not supported yet")
-    sep = sc.structure.separator_um if sc.structure.separator_um is not None else mats.separator_um
-    structure = build_structure(sc.structure, sep, comm=comm)
+    structure = build_structure(sc.structure, sc.separator_um(mats), comm=comm)
     p = sc.p2d
     particle = p.particle_diameter_um if p.particle_diameter_um is not None else p.particle
     cell = measure(structure, mats, sc.structure, particle, p.interface_area, comm=comm)
