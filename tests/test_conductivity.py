@@ -206,6 +206,41 @@ def test_two_ranks_match_serial_to_solver_tolerance():
         assert par[name][1] == pytest.approx(s13, rel=1e-6, abs=1e-12)
 
 
+def serpentine():
+    """A one-voxel SE path that winds from x = 0 past the middle, back, and on to x = L (a chain
+    of N voxels: σ_eff/σ = nx / (N ny nz) exactly, the boundary faces counting as half voxels),
+    with dead ends (one reaching across the middle) and a floating cluster across the middle.
+    Labels, N, dead-end and floating voxel counts."""
+    nx, ny, nz = 40, 9, 9
+    chain = ([(x, 1, 1) for x in range(0, 31)] + [(30, 2, 1), (30, 3, 1)] + [(x, 4, 1) for x in range(30, 4, -1)]
+             + [(5, 5, 1), (5, 6, 1)] + [(x, 7, 1) for x in range(5, nx)])
+    dead = [(20, 4, z) for z in (2, 3, 4)] + [(12, 1, z) for z in (2, 3, 4)] + [(x, 1, 4) for x in range(13, 29)]
+    floating = [(x, 7, 5) for x in range(10, 31)]
+    lab = np.full((nx, ny, nz), Phase.CAM, np.uint8)
+    for v in chain + dead + floating:
+        lab[v] = Phase.SE
+    return lab, len(chain), len(dead), len(floating)
+
+
+def _serpentine_result():
+    lab, n, dead, floating = serpentine()
+    r = solve_fv(lab, 1.0, {Phase.SE: 1.0, Phase.CAM: 0.0}, rtol=1e-12)
+    return r.sigma_eff_rel, r.percolating_fraction, lab.shape[0] / (n * 81), (n + dead) / (n + dead + floating)
+
+
+def test_fv_spanning_path_exactly():
+    sigma, perc, exact_sigma, exact_perc = _serpentine_result()
+    assert sigma == pytest.approx(exact_sigma, rel=1e-9) and perc == pytest.approx(exact_perc, rel=1e-12)
+
+
+@pytest.mark.mpi
+def test_fv_spanning_clusters_are_joined_across_the_ranks_slabs():
+    """Each rank labels the clusters of its slab; the path, its dead ends and the floating cluster
+    cross the slab face several times."""
+    sigma, perc, exact_sigma, exact_perc = _serpentine_result()
+    assert sigma == pytest.approx(exact_sigma, rel=1e-9) and perc == pytest.approx(exact_perc, rel=1e-12)
+
+
 def test_fem_refined_mesh_convergence_on_sphere():
     """σ_eff of an insulating sphere in a conducting box on three gmsh meshes: observed order ≈ 2."""
     from fem_assb.conductivity.fem import solve_on_mesh
