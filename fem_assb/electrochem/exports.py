@@ -56,28 +56,39 @@ class TimeSeries(Export):
             tables.write_csv(self.folder / "timeseries.csv", outputs.TIMESERIES_COLUMNS, self.sim.state.rows)
 
 
-class Profile(Export):
-    """profile.csv (x-profiles of utilization, potentials, c_e) at the end and at each snapshot."""
+class _Table(Export):
+    """A CSV at the end (`stem`.csv) and at each snapshot voltage (`stem`_<V>V.csv)."""
+
+    stem = ""
+
+    def write(self, path, profile: dict, face: dict | None) -> None:
+        raise NotImplementedError
 
     def snapshot(self, label, profile, face):
         if self.rank0:
-            outputs.write_profile(self.folder / f"profile_{label}V.csv", profile)
+            self.write(self.folder / f"{self.stem}_{label}V.csv", profile, face)
 
     def finish(self, profile, face):
         if self.rank0:
-            outputs.write_profile(self.folder / "profile.csv", profile)
+            self.write(self.folder / f"{self.stem}.csv", profile, face)
 
 
-class CollectorMap(Export):
-    """collector.csv: the current density over the collector face, at the end and at each snapshot."""
+class Profile(_Table):
+    """profile.csv: x-profiles of utilization, potentials and c_e."""
 
-    def snapshot(self, label, profile, face):
-        if self.rank0:
-            tables.write_columns(self.folder / f"collector_{label}V.csv", face)
+    stem = "profile"
 
-    def finish(self, profile, face):
-        if self.rank0:
-            tables.write_columns(self.folder / "collector.csv", face)
+    def write(self, path, profile, face):
+        outputs.write_profile(path, profile)
+
+
+class CollectorMap(_Table):
+    """collector.csv: the current density over the collector face."""
+
+    stem = "collector"
+
+    def write(self, path, profile, face):
+        tables.write_columns(path, face)
 
 
 class Plots(Export):
