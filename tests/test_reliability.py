@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +115,25 @@ def test_run_killed_at_any_moment_resumes_to_the_same_result(tmp_path, cli, kill
     assert part["steps"] == full["steps"] and part["rejected_steps"] == full["rejected_steps"]
     assert part["capacity_mAh_cm2"] == pytest.approx(full["capacity_mAh_cm2"], rel=1e-10)
     assert part["final_voltage_V"] == pytest.approx(full["final_voltage_V"], abs=1e-9)
+
+
+def test_image_sees_every_folder_named_on_the_command_line():
+    """docker/mounts.sh: a results folder outside the checkout and /tmp (named as -o DIR or
+    --key=DIR, not yet existing) is mounted through its nearest existing folder, so the run
+    writes on the host; system folders are never mounted over the image's own."""
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(dir=Path.home()))
+    try:
+        (home / "img").mkdir()
+        args = ["run", "x.toml", "-o", f"{home}/results/new/deep", f"--image={home}/img/a.raw",
+                "/usr/share/foo", "SE=1,CAM=0", "scenarios/demo.toml"]
+        p = subprocess.run([ROOT / "docker" / "mounts.sh", ROOT, *args], cwd=ROOT, text=True,
+                           capture_output=True, env={**os.environ, "FEM_ASSB_CACHE": ""}, check=True)
+        lines = p.stdout.split()
+        assert lines[0::2] == ["-v"] * (len(lines) // 2)
+        assert [m.split(":")[0] for m in lines[1::2]] == [str(ROOT), "/tmp", str(home)]
+        assert "/usr/share is a system folder" in p.stderr
+    finally:
+        shutil.rmtree(home)
