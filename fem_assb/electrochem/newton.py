@@ -5,8 +5,8 @@ time steps and rebuilt only when the Krylov iteration count exceeds `reuse_limit
 fails — refactorising costs ~15× a solve with an existing factorisation):
 - direct: LU of the whole Jacobian (MUMPS, else SuperLU_DIST: linear_solvers.py) (robust; memory
   and time grow fast with size).
-- iterative: GMRES with the system's block-AMG field split (linear_solvers.block_amg_ksp).
-  Inexact Newton: the Krylov tolerance follows the residual decrease (Eisenstat–Walker type),
+- iterative: GMRES with the system's block-AMG field split (linear_solvers.block_amg_ksp) on
+  the system in the form the blocks need (CellSystem.newton_system: the same update). Inexact Newton: the Krylov tolerance follows the residual decrease (Eisenstat–Walker type),
   floored at `lin_rtol`.
 
 Convergence: every kind of unknown moves less than `atol` in one update (volts for potentials,
@@ -68,11 +68,13 @@ class Newton:
     def _linear_solve(self) -> tuple[int, int]:
         """Solve J du = F, reusing the preconditioner; (iterations, PETSc reason)."""
         its = 0
+        op, rhs = self.system.newton_system(for_blocks=self.kind == "iterative")
+        self.ksp.setOperators(op)
         for attempt in (0, 1):
             if self.refresh:
                 self.pc_builds += 1
             self.ksp.getPC().setReusePreconditioner(not self.refresh)
-            self.ksp.solve(self.system.b, self.system.du)
+            self.ksp.solve(rhs, self.system.du)
             its += self.ksp.getIterationNumber()
             reason = self.ksp.getConvergedReason()
             fresh = self.refresh

@@ -11,7 +11,9 @@ object turns them into one block system of currents (A) and owns all of its part
 - the iterate's update: how far a Newton step moves each kind of unknown, and the move itself,
   each node's x limited near 0 and 1 (kinetics.limit_stoichiometry_step);
 - the split of the unknowns into potentials, stoichiometry and electrolyte Li+ that the block
-  preconditioner needs, and the linearisation K + M d/dt about a state that impedance needs.
+  preconditioner needs, the Newton system in the form it needs (`newton_system`: with a liquid
+  electrolyte, Li+ rows without migration), and the linearisation K + M d/dt about a state that
+  impedance needs.
 A solver (newton.py) sees only these operations.
 """
 from __future__ import annotations
@@ -91,6 +93,55 @@ class CellSystem:
                 extra_off[self._cc_row] += n_all - col.dofs.size
         self.A = _preallocated_like(A0, model.J_form, extra_diag, extra_off)
         self.n_dofs = sum(m.size_global for m, _ in self.maps)
+        self._L = self._salt_rows() if model.liquid else None
+        self._LA = self._Lb = None
+
+    def _salt_rows(self):
+        """L = I − T, T taking t+(c_e) × each node's charge row (φ_e) into its Li+ row (c_e).
+
+        The Li+ balance carries the migration flux t+ i_e/F: its rows are ≈ 10⁴ × stronger in φ_e
+        than in c_e, and its own block is indefinite where the diffusion potential's share
+        t+ κ_D/(F c) exceeds D. Block preconditioners then stall (500 GMRES iterations without
+        progress once Δt ≳ 1 s, measured on the LIB perforated case; docs/SOLVERS.md). L J du =
+        L b has the same update; its Li+ rows hold storage, diffusion and the (1 − t+) share of
+        the interface and anode currents — the textbook form — up to the variation of t+(c)
+        within an element."""
+        from petsc4py import PETSc
+
+        m = self.model
+        if not np.array_equal(m.V_ce.dofmap.list, m.V_e.dofmap.list):
+            raise AssertionError("c_e and φ_e must share their dof numbering")
+        lo, hi = self.A.getOwnershipRange()
+        k = m.unknowns.index(m.c_e)
+        n = self.sizes[0]
+        self._salt_rc = (np.asarray(lo + self._first[k] + np.arange(n), PETSc.IntType),
+                         np.asarray(lo + self._first[0] + np.arange(n), PETSc.IntType))
+        nnz = np.ones(hi - lo, PETSc.IntType)
+        nnz[self._first[k]:self._first[k] + n] = 2
+        L = PETSc.Mat().createAIJ(self.A.getSizes(), nnz=(nnz, 0), comm=self.comm)
+        rows = np.arange(lo, hi, dtype=PETSc.IntType)[:, None]
+        L.setValuesRCV(rows, rows, np.ones_like(rows, dtype=float))
+        return L
+
+    def newton_system(self, for_blocks: bool):
+        """(operator, right-hand side) of the Newton update after `jacobian()`: A and b, or for
+        a block preconditioner with a liquid electrolyte L A and L b (`_salt_rows`)."""
+        if self._L is None or not for_blocks:
+            return self.A, self.b
+        from petsc4py import PETSc
+
+        m = self.model
+        rows, cols = self._salt_rc
+        t_plus = m.mats.electrolyte.transference(m.c_e.x.array[:rows.size])
+        self._L.setValuesRCV(rows[:, None], cols[:, None], -np.asarray(t_plus, float)[:, None],
+                             addv=PETSc.InsertMode.INSERT_VALUES)
+        self._L.assemble()
+        if self._LA is None:
+            self._LA, self._Lb = self._L.matMult(self.A), self.b.duplicate()
+        else:
+            self._L.matMult(self.A, result=self._LA)
+        self._L.mult(self.b, self._Lb)
+        return self._LA, self._Lb
 
     # --- assembly ------------------------------------------------------------------------------
     def _pair_counts(self) -> np.ndarray:
