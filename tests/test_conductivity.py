@@ -1,5 +1,7 @@
 """Effective conductivity: analytic cases, independent face-based reference, 1 vs 2 ranks,
 refined-mesh convergence of the nodal FEM on a sphere, Bruggeman fit, Table 1 estimate."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -222,22 +224,47 @@ def serpentine():
     return lab, len(chain), len(dead), len(floating)
 
 
-def _serpentine_result():
+def _serpentine_result(folder=None):
+    """σ_eff, percolating fraction and their exact values; with `folder`, the image goes through a
+    .raw file (values 7 = SE, 2 = CAM) read lazily under a label map, as `conductivity` reads it
+    (every rank maps only the slab it reads)."""
+    from fem_assb.microstructure.imageio import MappedLabels, read_image
+
     lab, n, dead, floating = serpentine()
+    if folder is not None:
+        raw = Path(folder) / "serpentine.raw"
+        if MPI.COMM_WORLD.rank == 0:
+            np.where(lab == Phase.SE, 7, 2).astype(np.uint16).tofile(raw)
+        MPI.COMM_WORLD.barrier()
+        lab = read_image(raw, "7=SE,2=CAM", lab.shape, "uint16", lazy=True)
+        assert isinstance(lab, MappedLabels)
     r = solve_fv(lab, 1.0, {Phase.SE: 1.0, Phase.CAM: 0.0}, rtol=1e-12)
     return r.sigma_eff_rel, r.percolating_fraction, lab.shape[0] / (n * 81), (n + dead) / (n + dead + floating)
 
 
-def test_fv_spanning_path_exactly():
-    sigma, perc, exact_sigma, exact_perc = _serpentine_result()
+@pytest.mark.parametrize("source", ["array", "lazy file"])
+def test_fv_spanning_path_exactly(source, tmp_path):
+    sigma, perc, exact_sigma, exact_perc = _serpentine_result(tmp_path if source == "lazy file" else None)
     assert sigma == pytest.approx(exact_sigma, rel=1e-9) and perc == pytest.approx(exact_perc, rel=1e-12)
 
 
+def test_lazy_label_map_refuses_unmapped_values(tmp_path):
+    from fem_assb.errors import InputError
+    from fem_assb.microstructure.imageio import read_image
+
+    raw = tmp_path / "img.raw"
+    np.array([[[7, 2], [7, 7]], [[7, 7], [7, 7]]], np.uint16).tofile(raw)
+    with pytest.raises(InputError, match="image value 2 \\(1 voxels\\) is not in the label map"):
+        read_image(raw, "7=SE", (2, 2, 2), "uint16", lazy=True)
+
+
 @pytest.mark.mpi
-def test_fv_spanning_clusters_are_joined_across_the_ranks_slabs():
+@pytest.mark.parametrize("source", ["array", "lazy file"])
+def test_fv_spanning_clusters_are_joined_across_the_ranks_slabs(source, tmp_path):
     """Each rank labels the clusters of its slab; the path, its dead ends and the floating cluster
     cross the slab face several times."""
-    sigma, perc, exact_sigma, exact_perc = _serpentine_result()
+    folder = MPI.COMM_WORLD.bcast(str(tmp_path), root=0) if source == "lazy file" else None
+    sigma, perc, exact_sigma, exact_perc = _serpentine_result(folder)
     assert sigma == pytest.approx(exact_sigma, rel=1e-9) and perc == pytest.approx(exact_perc, rel=1e-12)
 
 

@@ -85,7 +85,8 @@ def run(args):
         from fem_assb.microstructure.structure import sidecar_collector_mask
         from fem_assb.conductivity import solve_image
 
-        labels, h = load_image(args, args.input)
+        # FV reads one x-slab per rank: no rank maps or holds the whole image
+        labels, h = load_image(args, args.input, lazy=args.discretization == "fv" and args.axis == "x")
         r = solve_image(labels, h, sigma, args.discretization, args.voltage, args.axis, contact, args.rtol,
                         cc_delaminated=sidecar_collector_mask(args.input, labels.shape), connectivity=args.connectivity)
     d = r.to_dict()

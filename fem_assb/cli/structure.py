@@ -47,11 +47,12 @@ def _image_args(p):
     p.add_argument("--dtype", default="uint8", help="dtype of a .raw image (default uint8)")
 
 
-def load_image(args, path=None):
-    """(labels, voxel size in µm) of the image named by the command's arguments."""
+def load_image(args, path=None, lazy: bool = False):
+    """(labels, voxel size in µm) of the image named by the command's arguments (`lazy`: read
+    when sliced, imageio.read_image)."""
     from fem_assb.microstructure.imageio import read_labelled_image
 
-    return read_labelled_image(path or args.image, args.labels, args.shape, args.dtype, args.voxel_size)
+    return read_labelled_image(path or args.image, args.labels, args.shape, args.dtype, args.voxel_size, lazy)
 
 
 def generate(args):

@@ -109,7 +109,7 @@ def solve_fv(labels: np.ndarray, h_um: float, sigma: dict, U: float = 1.0, axis:
                          "accepted 'x'")
     comm = comm or MPI.COMM_WORLD
     t0 = time.perf_counter()
-    lab = np.moveaxis(labels, "xyz".index(axis), 0)
+    lab = labels if axis == "x" else np.moveaxis(np.asarray(labels), "xyz".index(axis), 0)
     table = common.phase_sigma_table(sigma)
     ref = common.reference_phase(sigma)
     sig_ref = table[int(ref)]

@@ -3,6 +3,10 @@
 Array axes are (x, y, z) in C order: the first axis (tif pages) is the through-plane
 direction from the separator to the current collector. A label map sends file values to
 phases, e.g. "0=SE,1=CAM,2=void"; every value present in the file must be mapped.
+
+.npy and .raw files are memory-mapped (copy-on-write): a process touches only the x-slabs it
+reads. `read_image(..., lazy=True)` keeps it so under a label map too (`MappedLabels`, checked
+slab by slab across the ranks), for solvers that read one slab per rank (conductivity/fv.py).
 """
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ def read_array(path: str | Path, shape=(), dtype: str = "uint8") -> np.ndarray:
         raise InputError(f"{p}: file not found")
     try:
         if suffix == ".npy":
-            arr = np.load(p, allow_pickle=False)
+            arr = np.load(p, mmap_mode="c", allow_pickle=False)
         elif suffix in (".tif", ".tiff"):
             import tifffile
 
@@ -50,11 +54,12 @@ def read_array(path: str | Path, shape=(), dtype: str = "uint8") -> np.ndarray:
         else:
             if len(shape) != 3:
                 raise InputError(f"{p}: a .raw image needs its shape (nx, ny, nz), e.g. --shape 100,80,80")
-            arr = np.fromfile(p, dtype=np.dtype(dtype))
-            if arr.size != int(np.prod(shape)):
-                raise InputError(f"{p}: holds {arr.size} values of {dtype}, shape {tuple(shape)} needs "
+            dt = np.dtype(dtype)
+            held = p.stat().st_size // dt.itemsize
+            if held != int(np.prod(shape)) or p.stat().st_size % dt.itemsize:
+                raise InputError(f"{p}: holds {held} values of {dtype}, shape {tuple(shape)} needs "
                                  f"{int(np.prod(shape))}")
-            arr = arr.reshape(shape)
+            arr = np.memmap(p, dtype=dt, mode="c", shape=tuple(shape))
     except InputError:
         raise
     except Exception as e:  # corrupt file: one line, no traceback
@@ -66,26 +71,61 @@ def read_array(path: str | Path, shape=(), dtype: str = "uint8") -> np.ndarray:
     return arr
 
 
-def apply_label_map(arr: np.ndarray, label_map: dict[int, Phase], where: str) -> np.ndarray:
-    values, counts = np.unique(arr, return_counts=True)
+def _check_values(values: np.ndarray, counts: np.ndarray, label_map: dict[int, Phase], where: str) -> np.ndarray:
+    """The look-up table file value → phase, after checking that every value present is mapped."""
     missing = [(v, c) for v, c in zip(values.tolist(), counts.tolist()) if v not in label_map]
     if missing:
         v, c = missing[0]
         raise InputError(f"{where}: image value {v} ({c} voxels) is not in the label map "
                          f"{ {k: p.name for k, p in label_map.items()} }: map every value, e.g. {v}=void")
-    lut = np.zeros(int(max(values.max(), max(label_map))) + 1, np.uint8)
+    if values.size and values.min() < 0:
+        raise InputError(f"{where}: negative image values are not supported")
+    lut = np.zeros(int(max(values.max(initial=0), max(label_map))) + 1, np.uint8)
     for v, ph in label_map.items():
         if v >= 0:
             lut[v] = ph
-    if values.min() < 0:
-        raise InputError(f"{where}: negative image values are not supported")
-    return lut[arr.astype(np.int64)]
+    return lut
 
 
-def read_image(path, labels, shape=(), dtype="uint8", where: str | None = None) -> np.ndarray:
+def apply_label_map(arr: np.ndarray, label_map: dict[int, Phase], where: str) -> np.ndarray:
+    values, counts = np.unique(arr, return_counts=True)
+    return _check_values(values, counts, label_map, where)[arr.astype(np.int64)]
+
+
+class MappedLabels:
+    """Phase labels of a (memory-mapped) image under a label map, mapped when sliced: indexing
+    returns a uint8 array of the slice; `np.asarray` maps the whole image."""
+
+    def __init__(self, arr, lut: np.ndarray):
+        self._arr, self._lut = arr, lut
+        self.shape, self.ndim, self.size, self.dtype = arr.shape, arr.ndim, arr.size, np.dtype(np.uint8)
+
+    def __getitem__(self, key):
+        return self._lut[np.asarray(self._arr[key]).astype(np.int64)]
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[...]
+        return out if dtype is None else out.astype(dtype)
+
+
+def _lazy_label_map(arr, label_map: dict[int, Phase], where: str, comm) -> MappedLabels:
+    """MappedLabels of `arr`, each rank checking the values of its share of x-layers."""
+    share = np.linspace(0, arr.shape[0], comm.size + 1).astype(int)
+    values, counts = np.unique(np.asarray(arr[share[comm.rank]:share[comm.rank + 1]]), return_counts=True)
+    found: dict[int, int] = {}
+    for part in comm.allgather(dict(zip(values.tolist(), counts.tolist()))):
+        for v, c in part.items():
+            found[v] = found.get(v, 0) + c
+    values = np.array(sorted(found), dtype=np.int64)
+    return MappedLabels(arr, _check_values(values, np.array([found[v] for v in values.tolist()]), label_map, where))
+
+
+def read_image(path, labels, shape=(), dtype="uint8", where: str | None = None, lazy: bool = False, comm=None):
     """Phase labels from an image file; `labels` maps file values to phases (str or dict).
 
     Without a label map, an image written by fem_assb (a .npy with a .json sidecar) is read as is.
+    `lazy`: nothing is read beyond the checks until the result is sliced (a memory map or
+    MappedLabels); the check of the label map is shared among the ranks of `comm`.
     """
     from fem_assb.microstructure.structure import sidecar
 
@@ -93,8 +133,12 @@ def read_image(path, labels, shape=(), dtype="uint8", where: str | None = None) 
     arr = read_array(path, shape, dtype)
     if not labels:
         if Path(sidecar(path)).is_file():
-            return arr.astype(np.uint8)
+            return arr if lazy and arr.dtype == np.uint8 else np.array(arr, dtype=np.uint8)
         raise InputError(f"{where}: needs a label map (e.g. --labels 0=SE,1=CAM,2=void)")
+    if lazy:
+        from mpi4py import MPI
+
+        return _lazy_label_map(arr, parse_label_map(labels), where, comm or MPI.COMM_WORLD)
     return apply_label_map(arr, parse_label_map(labels), where)
 
 
@@ -120,9 +164,11 @@ def write_image(path: str | Path, labels: np.ndarray) -> None:
     atomic_write_bytes(p, buf.getvalue())
 
 
-def read_labelled_image(path, labels, shape: str | None, dtype: str, voxel_um: float | None) -> tuple[np.ndarray, float]:
+def read_labelled_image(path, labels, shape: str | None, dtype: str, voxel_um: float | None,
+                        lazy: bool = False) -> tuple[np.ndarray, float]:
     """(labels, voxel size in µm) of an image file: `shape` "nx,ny,nz" for raw files, the voxel
-    size from `voxel_um` or else the image's .json sidecar; InputError on bad input."""
+    size from `voxel_um` or else the image's .json sidecar; InputError on bad input. `lazy` as
+    for read_image."""
     import json
 
     from fem_assb.microstructure.structure import sidecar
@@ -133,7 +179,7 @@ def read_labelled_image(path, labels, shape: str | None, dtype: str, voxel_um: f
             dims = tuple(int(v) for v in shape.split(","))
         except ValueError:
             raise InputError(f"--shape '{shape}': expected three integers nx,ny,nz") from None
-    out = read_image(path, labels, dims, dtype)
+    out = read_image(path, labels, dims, dtype, lazy=lazy)
     h = voxel_um
     if h is None and sidecar(path).is_file():
         h = json.loads(sidecar(path).read_text())["voxel_um"]
