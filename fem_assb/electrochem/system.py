@@ -123,11 +123,8 @@ class CellSystem:
         L.setValuesRCV(rows, rows, np.ones_like(rows, dtype=float))
         return L
 
-    def newton_system(self, for_blocks: bool):
-        """(operator, right-hand side) of the Newton update after `jacobian()`: A and b, or for
-        a block preconditioner with a liquid electrolyte L A and L b (`_salt_rows`)."""
-        if self._L is None or not for_blocks:
-            return self.A, self.b
+    def _salt_rows_now(self):
+        """L (`_salt_rows`) with t+ at the current c_e."""
         from petsc4py import PETSc
 
         m = self.model
@@ -136,11 +133,19 @@ class CellSystem:
         self._L.setValuesRCV(rows[:, None], cols[:, None], -np.asarray(t_plus, float)[:, None],
                              addv=PETSc.InsertMode.INSERT_VALUES)
         self._L.assemble()
+        return self._L
+
+    def newton_system(self, for_blocks: bool):
+        """(operator, right-hand side) of the Newton update after `jacobian()`: A and b, or for
+        a block preconditioner with a liquid electrolyte L A and L b (`_salt_rows`)."""
+        if self._L is None or not for_blocks:
+            return self.A, self.b
+        L = self._salt_rows_now()
         if self._LA is None:
-            self._LA, self._Lb = self._L.matMult(self.A), self.b.duplicate()
+            self._LA, self._Lb = L.matMult(self.A), self.b.duplicate()
         else:
-            self._L.matMult(self.A, result=self._LA)
-        self._L.mult(self.b, self._Lb)
+            L.matMult(self.A, result=self._LA)
+        L.mult(self.b, self._Lb)
         return self._LA, self._Lb
 
     # --- assembly ------------------------------------------------------------------------------
@@ -291,7 +296,8 @@ class CellSystem:
     def linearisation(self):
         """(K, M, r) about the current state: the Jacobian of the steady part, of the time
         derivative (backward Euler with Δt gives K + M/Δt) and the residual's change per A/m² of
-        applied current. Leaves the controls at Δt = 1 s, 1 A/m²."""
+        applied current, with a liquid electrolyte all three × L (`_salt_rows`). Leaves the
+        controls at Δt = 1 s, 1 A/m²."""
         from petsc4py import PETSc
 
         m = self.model
@@ -309,6 +315,11 @@ class CellSystem:
         M.axpy(-1.0, jac[1.0], PETSc.Mat.Structure.SAME_NONZERO_PATTERN)  # (K + 2M) − (K + M)
         K = jac[1.0].copy()
         K.axpy(-1.0, M, PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
+        if self._L is not None:  # Li+ rows recombined as for the Newton system: the same solution
+            L = self._salt_rows_now()
+            K, M, Lr = L.matMult(K), L.matMult(M), r.duplicate()
+            L.mult(r, Lr)
+            r = Lr
         return K, M, r
 
     def owned_parts(self, vec) -> list[np.ndarray]:
