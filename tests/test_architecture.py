@@ -64,3 +64,24 @@ def test_meshes_know_phases_not_materials():
     bad = {m: sorted(d for d in deps if d.startswith("fem_assb.materials"))
            for m, deps in _graph().items() if m.startswith("fem_assb.mesh")}
     assert not {m: d for m, d in bad.items() if d}
+
+
+def test_test_shards_split_the_selection_once():
+    """`--shard I/N` (tests/run-suite runs one per core): the shards together select every test
+    exactly once; a bad value is a usage error."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def selected(*args):
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider",
+                            "tests/test_materials.py", *args], cwd=ROOT, capture_output=True, text=True)
+        return r.returncode, [line for line in r.stdout.splitlines() if "::" in line]
+
+    _, everything = selected()
+    parts = [selected("--shard", f"{i}/3")[1] for i in range(3)]
+    assert len(everything) > 3 and sorted(sum(parts, [])) == sorted(everything)
+    assert all(parts) and len(set(sum(parts, []))) == len(everything)
+    code, _ = selected("--shard", "3/3")
+    assert code != 0
