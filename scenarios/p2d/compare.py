@@ -1,5 +1,5 @@
 """P2D against 3D, case by case: capacity and voltage differences of two study folders whose cases
-share their parameters (the P2D study may vary p2d.particle on top).
+share their parameters (the P2D study may vary p2d.* keys on top: particle size, interface area).
 
     python3 scenarios/p2d/compare.py RESULTS_3D RESULTS_P2D [--markdown OUT.md]
 
@@ -35,7 +35,7 @@ def compare(dir3d: Path, dirp2d: Path) -> list[dict]:
     for c in _cases(dir3d):
         key = {k: v for k, v in c["params"].items() if k != "realization"}
         for p in p2d:
-            pk = {k: v for k, v in p["params"].items() if k not in ("realization", "p2d.particle")}
+            pk = {k: v for k, v in p["params"].items() if k != "realization" and not k.startswith("p2d.")}
             if pk != key:
                 continue
             q3, u3 = _curve(c["folder"])
@@ -44,7 +44,7 @@ def compare(dir3d: Path, dirp2d: Path) -> list[dict]:
             grid = np.linspace(0.02 * top, 0.98 * top, 200)
             du = np.abs(np.interp(grid, q3, u3) - np.interp(grid, qp, up))
             a, b = c["result"]["capacity_mAh_g"], p["result"]["capacity_mAh_g"]
-            rows.append({**key, "particle": p["params"].get("p2d.particle", ""),
+            rows.append({**key, "particle": " ".join(str(v) for k, v in p["params"].items() if k.startswith("p2d.")),
                          "particle_um": p["result"]["p2d"]["particle_diameters_um"][0],
                          "capacity_3d_mAh_g": a, "capacity_p2d_mAh_g": b, "difference_percent": 100 * (b / a - 1),
                          "mean_dU_mV": 1e3 * du.mean(), "max_dU_mV": 1e3 * du.max(),
