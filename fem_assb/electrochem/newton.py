@@ -6,7 +6,8 @@ fails — refactorising costs ~15× a solve with an existing factorisation):
 - direct: LU of the whole Jacobian (MUMPS, else SuperLU_DIST: linear_solvers.py) (robust; memory
   and time grow fast with size).
 - iterative: GMRES with the system's block-AMG field split (linear_solvers.block_amg_ksp) on
-  the system in the form the blocks need (CellSystem.newton_system: the same update). Inexact Newton: the Krylov tolerance follows the residual decrease (Eisenstat–Walker type),
+  the system in the form the blocks need (CellSystem.newton_system: the same update).
+  Inexact Newton: the Krylov tolerance follows the residual decrease (Eisenstat–Walker type),
   floored at `lin_rtol`.
 
 Convergence: every kind of unknown moves less than `atol` in one update (volts for potentials,

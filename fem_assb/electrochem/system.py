@@ -102,7 +102,7 @@ class CellSystem:
         The Li+ balance carries the migration flux t+ i_e/F: its rows are ≈ 10⁴ × stronger in φ_e
         than in c_e, and its own block is indefinite where the diffusion potential's share
         t+ κ_D/(F c) exceeds D. Block preconditioners then stall (500 GMRES iterations without
-        progress once Δt ≳ 1 s, measured on the LIB perforated case; docs/SOLVERS.md). L J du =
+        progress once Δt ≳ 1 s, measured on the LIB perforated case; docs/VERIFICATION.md). L J du =
         L b has the same update; its Li+ rows hold storage, diffusion and the (1 − t+) share of
         the interface and anode currents — the textbook form — up to the variation of t+(c)
         within an element."""
