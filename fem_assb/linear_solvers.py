@@ -59,10 +59,9 @@ def amg_options(prefix: str = "") -> dict:
     aggressive coarsening (≈ 4× cheaper V-cycles than the classical defaults here, for ≈ 30 %
     more Krylov iterations). GAMG: smoothed aggregation with a small drop threshold (the
     27-point stencil's weak corner couplings otherwise make aggregates that cross phase
-    jumps), Chebyshev/SOR smoothing (Jacobi needed 230 GMRES iterations where SOR needs 72 on
-    a seed-002 cut's first step, and 500 did not suffice in its run), interpolation reused
-    while the operator's pattern holds (Newton refreshes rebuild only the Galerkin products).
-    Figures: docs/SOLVERS.md."""
+    jumps), Chebyshev/SOR smoothing (with Jacobi a seed-002 contact cut stalled at its first
+    step), interpolation reused while the operator's pattern holds (Newton refreshes rebuild
+    only the Galerkin products). Figures: docs/SOLVERS.md."""
     if amg() == "boomeramg":
         opts = {"pc_type": "hypre", "pc_hypre_type": "boomeramg",
                 "pc_hypre_boomeramg_strong_threshold": 0.5, "pc_hypre_boomeramg_coarsen_type": "PMIS",
