@@ -38,9 +38,13 @@ class LayerConfig:
                               help="carbon-binder domain (CBD) volume fraction of the layer, placed as menisci around "
                                    "particle contacts (seed 001: 21 %); with a liquid electrolyte a homogenised porous "
                                    "phase (the material set's CBD porosity and κ ratio), with a solid one replaced by SE")
-    se: str = opt("complement", choices=("complement", "particles"),
-                  help="SE as the complement of the packing or as overlapping convex particles (voids between)")
-    se_particle_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm", help="SE particle size for se = 'particles'")
+    se: str = opt("complement", choices=("complement", "particles", "packed"),
+                  help="SE as the complement of the packing, as overlapping convex particles (voids between), or "
+                       "'packed': SE spheres packed together with the CAM spheres, the pores then closed by pressing "
+                       "(each pore voxel to the nearer particle surface, CAM to its target fraction), so CAM "
+                       "particles fuse into aggregates where the SE grains are too large for the gaps (seed 004)")
+    se_particle_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm",
+                                help="SE particle diameter for se = 'particles' or 'packed'")
 
     def check(self, where: Where):
         if self.number_ratio and len(self.number_ratio) != len(self.diameters_um):

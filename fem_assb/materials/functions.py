@@ -241,6 +241,28 @@ class ORegan2022Diffusivity(SOCFunction):
         return f"O'Regan et al. 2022 NMC811 GITT fit{factor} [{self.unit}]"
 
 
+@dataclass(frozen=True)
+class Kim2011NCAOCV(SOCFunction):
+    """NCA (LiNi0.8Co0.15Al0.05O2) OCV vs Li/Li+ of Kim, Smith, Lee, Santhanagopalan and Pesaran,
+    J. Electrochem. Soc. 158 (2011) A955 (as in PyBaMM's NCA_Kim2011 set): a degree-10 polynomial
+    in x minus 0.61386 exp(5.8201 x^136.4), the wall at the end of lithiation (3.0 V at x = 0.982,
+    2.5 V at 0.986; 4.22 V at 0.35). Beyond `valid` the wall runs away (−7 V at x = 0.995)."""
+
+    valid: tuple[float, float] = (0.3, 0.99)
+    kind = "kim2011_nca"
+
+    _COEF = (1.638, -2.222, 15.056, -23.488, 81.246, -344.566, 621.3475, -554.774, 264.427, -66.3691, 11.8058)
+
+    def __call__(self, x, m=NUMPY):
+        u = 0.0 * x
+        for c in self._COEF:  # Horner, highest power first
+            u = u * x + c
+        return u - 0.61386 * m.exp(5.8201 * m.exp(136.4 * m.log(x)))
+
+    def describe(self) -> str:
+        return f"Kim et al. 2011 NCA fit [{self.unit}]"
+
+
 # --- Liquid electrolyte: functions of the Li+ concentration c (mol/m³), LiPF6 in EC:EMC (3:7) -----
 # The same machinery as for the stoichiometry x; `valid` is a concentration range here. Each takes a
 # `scale`, so that a material set can anchor a published shape at its paper's value at 1 M.
@@ -320,7 +342,7 @@ def anchored(f: SOCFunction, at: float, value: float) -> SOCFunction:
     return dataclasses.replace(f, scale=f.scale * value / float(f(at)))
 
 
-_KINDS = {cls.kind: cls for cls in (Constant, Chen2020OCV, LogLinear, Table, ORegan2022Diffusivity,
+_KINDS = {cls.kind: cls for cls in (Constant, Chen2020OCV, Kim2011NCAOCV, LogLinear, Table, ORegan2022Diffusivity,
                                     Nyman2008Conductivity, Nyman2008Diffusivity, Landesfeind2019)}
 #: factor from the natural unit of fixed-formula kinds to another unit of the same quantity
 _NATURAL = {("oregan2022", "cm²/s"): 1e4}

@@ -15,13 +15,18 @@ conversion to SI, so each line can be checked against its paper. Citation keys:
 - [Landesfeind2019] J. Landesfeind, H. A. Gasteiger, J. Electrochem. Soc. 166 (2019) A3079.
 - [ORegan2022] K. O'Regan, F. Brosa Planella, W. D. Widanage, E. Kendrick, Electrochim. Acta 425
   (2022) 140700 (NMC811 diffusivity of x from GITT).
+- [Iwamoto2023] Iwamoto et al., J. Power Sources Adv. 21 (2023) 100120 (seed 004): NCA | 75Li2S-25P2S5
+  glass | Li half cells, 85:15 wt%, σ(NCA) 910 and κ(LPS) 0.45 mS/cm, 43 µm cathode.
+- [Kim2011] G.-H. Kim, K. Smith, K.-J. Lee, S. Santhanagopalan, A. Pesaran, J. Electrochem. Soc. 158
+  (2011) A955 (NCA OCV, c_max and diffusivity, as in PyBaMM's NCA_Kim2011 set).
 """
 from __future__ import annotations
 
 import dataclasses
 
 from fem_assb.errors import InputError
-from fem_assb.materials.functions import (Chen2020OCV, Constant, Landesfeind2019, LogLinear, Nyman2008Conductivity,
+from fem_assb.materials.functions import (Chen2020OCV, Constant, Kim2011NCAOCV, Landesfeind2019, LogLinear,
+                                          Nyman2008Conductivity,
                                           Nyman2008Diffusivity, ORegan2022Diffusivity, anchored)
 from fem_assb.materials.types import (ActiveMaterial, Binder, LiquidElectrolyte, LithiumMetal,
                                       MaterialSet, SolidElectrolyte)
@@ -100,6 +105,28 @@ NMC622 = ActiveMaterial(
     },
 )
 
+# --- NCA [Iwamoto2023, Kim2011] ------------------------------------------------------------------
+# Seed 004 gives the NCA's electronic conductivity and its composition but no OCV, c_max or
+# kinetics (its D(x) is "measured in the experiment [23]", not printed). The OCV, c_max and D are
+# Kim 2011's; the charged state x0 = 0.35 is 4.22 V on that curve; the interface kinetics are seed
+# 001's NMC811 | Li6PS5Cl value as a stand-in for a coated Ni-rich oxide on a thiophosphate.
+NCA_SE = ActiveMaterial(
+    name="nca_se",
+    c_max=0.049 * MOL_CM3,
+    c0=0.35 * 0.049 * MOL_CM3,
+    density=4.75 * G_CM3,
+    ocv=Kim2011NCAOCV(unit="V"),
+    sigma=Constant(unit="S/m", value=910e-3 * S_CM),
+    diffusivity=Constant(unit="m²/s", value=3e-11 * CM2_S),
+    i00=i00_to_si(1.5392e-3, 0.5),
+    alpha=0.5,
+    sources={"sigma": "[Iwamoto2023] §2.1 (910 mS/cm)",
+             "c_max, ocv, D": "[Kim2011] (49 000 mol/m³, polynomial OCV, 3e-15 m²/s at 298 K)",
+             "c0": "x0 = 0.35: 4.22 V on the [Kim2011] curve (charged half cell)",
+             "density": "4.75 g/cm³, crystallographic LiNi0.8Co0.15Al0.05O2 (85:15 wt% gives 69 vol% CAM)",
+             "i00, alpha": "[Clausnitzer2024] Table S1 NMC811 | Li6PS5Cl value, a stand-in (not in [Iwamoto2023])"},
+)
+
 # --- Solid electrolytes -------------------------------------------------------------------------
 LI6PS5CL = SolidElectrolyte(
     name="li6ps5cl", kappa=0.7e-3 * S_CM, c_e=0.036662 * MOL_CM3, density=1.64 * G_CM3,
@@ -116,6 +143,11 @@ LI6PS5CL_RANA = SolidElectrolyte(name="li6ps5cl_3.4", kappa=3.4e-3 * S_CM,
                                  sources={"kappa": "[Rana2023] (SE1)"})
 LI55PS45CL15 = SolidElectrolyte(name="li5.5ps4.5cl1.5", kappa=9.7e-3 * S_CM,
                                 sources={"kappa": "[Rana2023] (SE2)"})
+
+LPS_GLASS = SolidElectrolyte(
+    name="lps_glass", kappa=0.45e-3 * S_CM, c_e=3 * 1.88 / 215.2 * MOL_CM3, density=1.88 * G_CM3,
+    sources={"kappa": "[Iwamoto2023] §2.1 (75Li2S-25P2S5 glass, 0.45 mS/cm)",
+             "density, c_e": "1.88 g/cm³ (typical for 75Li2S-25P2S5 glass); c_e = 3 Li per Li3PS4 (215.2 g/mol)"})
 
 #: ionic conductivity of NCM relative to the SE in flux-based studies [Bielefeld2020] §2.2
 NCM_IONIC_RATIO = 1e-4
@@ -150,8 +182,8 @@ BINDERS = {b.name: b for b in (
 )}
 
 ELECTROLYTES = {e.name: e for e in (LI6PS5CL, BETA_LI3PS4, LGPS, LSIPSCL, LI6PS5CL_RANA,
-                                    LI55PS45CL15, LIPF6_EC_EMC)}
-ACTIVE_MATERIALS = {a.name: a for a in (NMC811_SE, NMC811_SE_DX, NMC811_LE, NMC622)}
+                                    LI55PS45CL15, LPS_GLASS, LIPF6_EC_EMC)}
+ACTIVE_MATERIALS = {a.name: a for a in (NMC811_SE, NMC811_SE_DX, NMC811_LE, NMC622, NCA_SE)}
 ANODES = {a.name: a for a in (LI_METAL_CLAUSNITZER, LI_METAL_SEED002)}
 
 MATERIAL_SETS = {s.name: s for s in (
@@ -173,6 +205,13 @@ MATERIAL_SETS = {s.name: s for s in (
         separator_um=20.0, cutoff_V=3.0, cbd_kappa_ratio=0.12, cbd_porosity=0.5, separator_kappa_ratio=0.5,
         separator_porosity=0.5,
         references=("Clausnitzer2024", "Chen2020", "Nyman2008", "Landesfeind2019")),
+    MaterialSet(
+        name="nca_lps_li",
+        description="Seed 004: NCA | 75Li2S-25P2S5 glass | Li metal half cell, 610 µm pressed SE separator",
+        # separator: 90 mg of LPS pressed in a 10 mm die ([Iwamoto2023] §2.1) at 1.88 g/cm³
+        cam=NCA_SE, electrolyte=LPS_GLASS, anode=LI_METAL_CLAUSNITZER,
+        # cut-off: not in [Iwamoto2023]; 2.5 V vs Li, the usual lower limit of NCA half cells
+        separator_um=610.0, cutoff_V=2.5, references=("Iwamoto2023", "Kim2011", "Clausnitzer2024")),
     MaterialSet(
         name="nmc622_bli3ps4_li",
         description="Seed 002: NMC622 | β-Li3PS4 | Li metal, 425 µm SE separator",

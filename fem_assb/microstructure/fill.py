@@ -1,4 +1,4 @@
-"""Filling the space between CAM particles: binder menisci, void blobs, SE grains.
+"""Filling the space between CAM particles: binder menisci, void blobs, SE grains, pressed pores.
 
 Each function picks exactly `count` voxels out of an `available` mask, so target fractions
 are met to the voxel; randomness comes only from the generator passed in.
@@ -74,3 +74,30 @@ def se_grains(available: np.ndarray, count: int, grain_vox: float, rng: np.rando
     dist = ndimage.distance_transform_edt(padded)[pad:-pad, pad:-pad, pad:-pad]
     dist = dist + 1e-6 * rng.random(dist.shape)
     return _take_smallest(dist, available, count)
+
+
+def distance_to(mask: np.ndarray, reach_vox: int, periodic=(True, True, True)) -> np.ndarray:
+    """Euclidean distance (voxels) from every voxel to the nearest voxel of `mask`, wrapping
+    around periodic axes (exact up to `reach_vox` voxels across a periodic face)."""
+    pad = [(min(reach_vox, n), min(reach_vox, n)) for n in mask.shape]
+    out = ~mask
+    for a, per in enumerate(periodic):
+        width = [(0, 0)] * 3
+        width[a] = pad[a]
+        out = np.pad(out, width, mode="wrap") if per else np.pad(out, width, constant_values=True)
+    dist = ndimage.distance_transform_edt(out)
+    return dist[tuple(slice(p, p + n) for (p, _), n in zip(pad, mask.shape))]
+
+
+def pressed_split(available: np.ndarray, cam: np.ndarray, se: np.ndarray, n_cam: int, n_void: int,
+                  reach_vox: int, periodic) -> tuple[np.ndarray, np.ndarray]:
+    """Close the pores of a packing as pressing does: the `n_void` available voxels farthest
+    from any particle stay void, the `n_cam` nearest to a CAM rather than an SE surface
+    (smallest d_CAM − d_SE) become CAM, the rest SE. Gaps between CAM particles that are
+    narrow against the SE grains thus fill with CAM: the particles fuse into aggregates
+    (seed 004). Returns the (CAM, void) masks of the pore."""
+    d_cam = distance_to(cam, reach_vox, periodic)
+    d_se = distance_to(se, reach_vox, periodic)
+    void = _take_smallest(-np.minimum(d_cam, d_se), available, n_void) if n_void else np.zeros_like(available)
+    rest = available & ~void
+    return _take_smallest(d_cam - d_se, rest, n_cam), void

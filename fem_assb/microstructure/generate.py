@@ -24,6 +24,8 @@ from fem_assb.phases import Phase
 GENERATOR_VERSION = 1  # bump when generated images change, to invalidate caches
 KEPLER = np.pi / np.sqrt(18)  # densest sphere packing, 74.05 %
 FRACTION_TOL = 0.005  # accepted |achieved − target| of voxel fractions
+PACKED_FRACTION = 0.58  # se = 'packed': the spheres' share of the box before pressing (reachable for
+#                         any size ratio: below monodisperse random close packing, 0.64)
 
 
 def grid_shape(size_um, h) -> tuple[int, int, int]:
@@ -53,10 +55,35 @@ def pack_layer(layer, shape, h: float, rng: np.random.Generator, wall_x: bool, w
     return packing
 
 
+def pack_mixture(layer, shape, h: float, rng: np.random.Generator, wall_x: bool, where: str):
+    """CAM and SE spheres packed together (the dry-mixed powders before pressing): together
+    they fill PACKED_FRACTION of the box in the ratio of their target fractions. Returns the
+    packing, CAM spheres first, and the number of CAM spheres."""
+    se_fraction = 1.0 - layer.cam_fraction * (1 + layer.binder_ratio) - layer.cbd_fraction - layer.void_fraction
+    if layer.cam_fraction == 0 or se_fraction <= 0:
+        raise InputError(f"{where} se = 'packed' needs CAM and SE: cam_fraction = {layer.cam_fraction:g} leaves "
+                         f"an SE fraction of {se_fraction:.3f}")
+    if min(min(layer.diameters_um), layer.se_particle_um) < 2 * h:
+        raise InputError(f"{where} diameters_um / se_particle_um: {min(min(layer.diameters_um), layer.se_particle_um):g} µm "
+                         f"spans fewer than 2 voxels of {h:g} µm: accepted diameters ≥ {2 * h:g} µm")
+    box = np.array(shape, float) * h
+    share = PACKED_FRACTION / (layer.cam_fraction + se_fraction)
+    cam_r = sample_radii(layer.cam_fraction * share, box, layer.diameters_um, layer.number_ratio,
+                         layer.diameter_spread, rng)
+    se_r = sample_radii(se_fraction * share, box, [layer.se_particle_um], [], layer.diameter_spread, rng)
+    packing = pack_spheres(np.concatenate([cam_r, se_r]), box, rng, tol=0.2 * h, wall_x=wall_x)
+    if packing.max_overlap > 0.2 * h:
+        raise InputError(f"{where} se = 'packed': the CAM and SE spheres do not pack at {PACKED_FRACTION:g} "
+                         f"without overlap (worst {packing.max_overlap:.2f} µm)")
+    return packing, len(cam_r)
+
+
 def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) -> np.ndarray:
     """A homogeneous random composite of `shape` voxels (labels)."""
     rng = np.random.default_rng(seed)
     n = int(np.prod(shape))
+    if layer.se == "packed":
+        return _pressed_layer(layer, shape, h, rng, wall_x, where)
     packing = pack_layer(layer, shape, h, rng, wall_x, where)
     cam = np.zeros(shape, bool)
     if packing is not None:
@@ -100,6 +127,37 @@ def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) 
     else:
         se = fill.se_grains(avail, int(avail.sum()) - n_void, layer.se_particle_um / h, rng)
         labels[avail & ~se] = Phase.VOID
+    return labels
+
+
+def _pressed_layer(layer, shape, h, rng, wall_x, where) -> np.ndarray:
+    """se = 'packed': co-packed CAM and SE spheres, binder and CBD menisci around the CAM
+    contacts, then the pores closed by `fill.pressed_split` to the exact target fractions."""
+    n = int(np.prod(shape))
+    mixture, n_cam_spheres = pack_mixture(layer, shape, h, rng, wall_x, where)
+    owner = voxelize_spheres(mixture, shape, h, owner=True)
+    cam, se = (owner >= 0) & (owner < n_cam_spheres), owner >= n_cam_spheres
+    labels = np.full(shape, Phase.SE, np.uint8)
+    labels[cam] = Phase.CAM
+    avail = ~cam & ~se
+    cam_packing = dataclasses.replace(mixture, centers=mixture.centers[:n_cam_spheres],
+                                      radii=mixture.radii[:n_cam_spheres])
+    for phase, count in ((Phase.BINDER, int(round(layer.binder_ratio * layer.cam_fraction * n))),
+                         (Phase.CBD, int(round(layer.cbd_fraction * n)))):
+        if count:
+            part = fill.binder_menisci(avail, cam_packing, h, count, rng)
+            labels[part] = phase
+            avail &= ~part
+    n_cam = int(round(layer.cam_fraction * n)) - int(cam.sum())
+    n_void = int(round(layer.void_fraction * n))
+    if n_cam < 0 or n_cam + n_void > avail.sum():
+        raise InputError(f"{where} cam_fraction = {layer.cam_fraction:g}: the packed spheres give "
+                         f"{cam.mean():.3f} CAM and leave {avail.mean():.3f} of pore; accepted cam_fraction "
+                         f"between those bounds")
+    reach = int(np.ceil(max(max(layer.diameters_um), layer.se_particle_um) / h)) + 1
+    more, void = fill.pressed_split(avail, cam, se, n_cam, n_void, reach, (not wall_x, True, True))
+    labels[more] = Phase.CAM
+    labels[void] = Phase.VOID
     return labels
 
 

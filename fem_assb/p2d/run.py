@@ -101,7 +101,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
         "capacity_mAh_cm2": cap, "capacity_mAh_g": cap / mass["cam_g_cm2"], "energy_mWh_cm2": e[-1],
         "energy_density_Wh_kg": e[-1] / mass["total_g_cm2"], "theoretical_capacity_mAh_cm2": cap_theo,
         "mean_utilization": res.charge[-1] / cell.theoretical_capacity(), "final_voltage_V": float(res.voltage[-1]),
-        "time_h": float(res.t[-1] / 3600), "wall_time_s": res.wall_s, "masses_g_cm2": mass,
+        "time_h": float(res.t[-1] / 3600), "wall_time_s": res.wall_s, "solver_tolerance": res.tolerance, "masses_g_cm2": mass,
         "charge_balance_error": abs(res.charge[-1] - F * res.li_inserted) / max(abs(res.charge[-1]), 1e-300),
         "p2d": {"regions": len(cell.regions), "particle_diameters_um": [2 * r.particle_radius / 1e-6 for r in cell.regions],
                 "d_sca_um": [r.d_sca / 1e-6 for r in cell.regions],

@@ -21,6 +21,7 @@ import numpy as np
 
 from fem_assb.electrochem.kinetics import SATURATION_WIDTH
 from fem_assb.p2d.cell import Cell
+from fem_assb.parallel import log
 
 LITHIUM_PARTIAL_MOLAR_VOLUME = 1.3e-5  # m³/mol, only enters PyBaMM's Li-metal bookkeeping
 
@@ -48,6 +49,7 @@ class Result:
     li_inserted: float  # mol/m², Li gained by the particles (PyBaMM's inventory)
     stop_reason: str
     wall_s: float
+    tolerance: float  # the IDA tolerance (relative and absolute, SI) that solved it
 
 
 def _efficiency_submodel():
@@ -151,7 +153,10 @@ def parameter_values(cell: Cell, lower_V: float, upper_V: float):
 
 def run(cell: Cell, steps: list[StepSpec], radial_points: int = 40, radial_stretch: float = 10.0,
         x_points: int = 40, rtol: float = 1e-8) -> Result:
-    """Run the protocol; the result holds the whole time series and the end-of-run profiles."""
+    """Run the protocol; the result holds the whole time series and the end-of-run profiles.
+    The absolute tolerance equals `rtol` in SI units (V, mol/m³); where IDA's error test still fails
+    (seed-004 cathodes at 0.1C), the run is repeated at 10× and 100× `rtol`, which changed the
+    voltage by ≈ 2e-6 V where both finish; the summary reports the tolerance used."""
     import time
 
     import pybamm
@@ -180,16 +185,21 @@ def run(cell: Cell, steps: list[StepSpec], radial_points: int = 40, radial_stret
         submesh["positive particle"] = pybamm.MeshGenerator(
             pybamm.Exponential1DSubMesh, submesh_params={"side": "right", "stretch": radial_stretch})
     var_pts = {"x_n": 5, "x_s": 10, "x_p": x_points, "r_n": 5, "r_p": radial_points}
-    sim = pybamm.Simulation(model, parameter_values=pv, experiment=pybamm.Experiment(exp_steps),
-                            submesh_types=submesh, var_pts=var_pts,
-                            solver=pybamm.IDAKLUSolver(rtol=rtol, atol=rtol * 1e-2))
-    try:
-        sol = sim.solve()
-    except pybamm.SolverError as e:
+    for tol in (rtol, 10 * rtol, 100 * rtol):
+        sim = pybamm.Simulation(model, parameter_values=pv, experiment=pybamm.Experiment(exp_steps),
+                                submesh_types=submesh, var_pts=var_pts,
+                                solver=pybamm.IDAKLUSolver(rtol=tol, atol=tol))
+        try:
+            sol = sim.solve()
+            break
+        except pybamm.SolverError as e:
+            error = str(e).splitlines()[0][:120]
+            log(f"p2d: PyBaMM's solver failed at tolerance {tol:g} ({error}); retrying at {10 * tol:g}")
+    else:
         from fem_assb.errors import SolverError
 
-        raise SolverError(f"p2d: PyBaMM's solver failed ({str(e).splitlines()[0][:120]}); at very high interface "
-                          "current densities its initial state cannot be found — try a lower current") from None
+        raise SolverError(f"p2d: PyBaMM's solver failed at tolerances {rtol:g} to {100 * rtol:g} ({error}); at very "
+                          "high interface current densities its initial state cannot be found — try a lower current")
     t = sol["Time [s]"].entries
     V = sol["Voltage [V]"].entries
     I = sol["Current [A]"].entries
@@ -205,4 +215,5 @@ def run(cell: Cell, steps: list[StepSpec], radial_points: int = 40, radial_stret
     reason = sol.termination or ""
     return Result(t=t, voltage=V, current=I, charge=charge, energy=energy, x=x,
                   utilization=(c_mean - cam.c0) / (cam.c_max - cam.c0), r=r, stoichiometry=c_rx / cam.c_max,
-                  li_inserted=float(li[-1] - li[0]), stop_reason=str(reason), wall_s=time.perf_counter() - t0)
+                  li_inserted=float(li[-1] - li[0]), stop_reason=str(reason), wall_s=time.perf_counter() - t0,
+                  tolerance=tol)
