@@ -4,7 +4,7 @@ import pytest
 
 from fem_assb.errors import InputError
 from fem_assb.materials import ACTIVE_MATERIALS, ANODES, ELECTROLYTES, MATERIAL_SETS, material_set
-from fem_assb.materials.functions import (Chen2020OCV, Constant, LogLinear, ORegan2022Diffusivity, Table,
+from fem_assb.materials.functions import (Chen2020OCV, Constant, Kim2011NCAOCV, LogLinear, ORegan2022Diffusivity, Table,
                                       function_from_config, scaled)
 from fem_assb.units import F, i00_to_si
 
@@ -67,8 +67,26 @@ def test_nmc622_endpoints_and_monotonic_decrease():
 @pytest.mark.parametrize("name", sorted(ACTIVE_MATERIALS))
 def test_ocv_decreases_with_lithiation(name):
     ocv = ACTIVE_MATERIALS[name].ocv
-    assert np.all(np.diff(ocv(X)) < 0)
-    assert 3.3 < ocv(1.0) < 3.6 and 4.0 < ocv(ACTIVE_MATERIALS[name].x0) < 4.5
+    lo, hi = ocv.valid
+    assert np.all(np.diff(ocv(X[(X >= lo) & (X <= hi)])) < 0)
+    assert ocv(hi) < 3.6 and 4.0 < ocv(ACTIVE_MATERIALS[name].x0) < 4.5
+
+
+def test_kim2011_nca_published_formula_and_the_seed004_set():
+    f = Kim2011NCAOCV(unit="V")
+    s = np.array([0.35, 0.6, 0.9, 0.983])
+    ref = (1.638 * s**10 - 2.222 * s**9 + 15.056 * s**8 - 23.488 * s**7 + 81.246 * s**6 - 344.566 * s**5
+           + 621.3475 * s**4 - 554.774 * s**3 + 264.427 * s**2 - 66.3691 * s + 11.8058
+           - 0.61386 * np.exp(5.8201 * s**136.4))  # the published form, written out independently
+    assert np.allclose(f(s), ref, atol=0, rtol=1e-12)
+    assert f(0.35) == pytest.approx(4.221, abs=1e-3) and f(0.983) == pytest.approx(3.0, abs=0.03)
+    m = material_set("nca_lps_li")
+    assert m.cam.sigma(0.5) == pytest.approx(91.0) and m.electrolyte.kappa == pytest.approx(0.045)  # 910, 0.45 mS/cm
+    assert m.cam.ocv(m.cam.x0) == pytest.approx(4.221, abs=1e-3)
+    # the cut-off is reached inside the fit's range, and 85:15 wt% gives 69 vol% NCA
+    assert m.cam.ocv(m.cam.ocv.valid[1]) < m.cutoff_V
+    vol = 0.85 / m.cam.density, 0.15 / m.electrolyte.density
+    assert vol[0] / sum(vol) == pytest.approx(0.69, abs=0.005)
 
 
 def test_chen2020_published_points():
@@ -144,6 +162,7 @@ def test_function_from_config_and_scaling():
     Table(unit="V", x=(0.0, 0.3, 0.7, 1.0), y=(4.3, 4.0, 3.8, 3.4)),
     Table(unit="S/m", x=(0.2, 0.6, 1.0), y=(1.0, 0.1, 0.01), log=True),
     ORegan2022Diffusivity(unit="m²/s", scale=1e13),
+    Kim2011NCAOCV(unit="V"),
 ])
 def test_ufl_expression_equals_numpy(f):
     """The finite-element forms see the same function as the post-processing."""

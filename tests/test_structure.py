@@ -88,6 +88,46 @@ def test_se_grains_mode_fills_exactly():
     assert abs(vf["void"] - 0.1) < 1e-4 and abs(vf["CAM"] - 0.5) < 0.005
 
 
+def test_pressed_split_fills_narrow_gaps_with_cam():
+    """Two CAM slabs 2 voxels apart and an SE block far away: the pore voxels nearer to CAM than to
+    SE go to CAM first, so the narrow gap closes (the particles fuse), the wide pore stays SE."""
+    from fem_assb.microstructure.fill import pressed_split
+
+    cam = np.zeros((24, 6, 6), bool)
+    cam[:5], cam[7:12] = True, True
+    se = np.zeros_like(cam)
+    se[21:] = True
+    avail = ~cam & ~se
+    more, void = pressed_split(avail, cam, se, 2 * 36, 36, 8, (False, True, True))
+    assert more[5:7].all() and more.sum() == 72  # the gap, exactly
+    assert void[16].all() and void.sum() == 36  # the layer midway between CAM and SE: farthest from both
+
+
+def test_packed_se_fills_exactly_and_aggregates_cam_around_large_se_grains():
+    """se = 'packed' (seed 004): exact fractions, and the larger the SE grains, the more the CAM
+    particles fuse: D_SCA = 6 V / S grows from ≈ the particle size (5 µm) with 1 µm SE grains."""
+    from fem_assb.microstructure.analysis import d_sca
+
+    def build(se_um):
+        layer = LayerConfig(cam_fraction=0.69, diameters_um=[5.0], diameter_spread=0.2, se="packed",
+                            se_particle_um=se_um)
+        return generate_layer(layer, (40, 30, 30), 0.5, 4, False, "w")
+
+    small, large = build(1.0), build(6.0)
+    for labels in (small, large):
+        vf = volume_fractions(labels)
+        assert abs(vf["CAM"] - 0.69) < 1e-4 and abs(vf["SE"] - 0.31) < 1e-4
+    assert d_sca(small, 0.5) < 8.0 and d_sca(large, 0.5) > 2.0 * d_sca(small, 0.5)
+
+
+@pytest.mark.parametrize("kw, text", [({"se_particle_um": 0.5}, "spans fewer than 2 voxels"),
+                                      ({"cam_fraction": 0.9, "void_fraction": 0.1}, "needs CAM and SE")])
+def test_packed_se_bad_input(kw, text):
+    layer = LayerConfig(**{"cam_fraction": 0.6, "diameters_um": [5.0], "se": "packed", "se_particle_um": 2.0, **kw})
+    with pytest.raises(InputError, match=text):
+        generate_layer(layer, (20, 20, 20), 0.5, 1, False, "w")
+
+
 def test_perforated_capacity_ratio_seed001_fig3():
     base = StructureConfig(size_um=[106, 60, 60], voxel_um=2.0, seed=1,
                            layers=[LayerConfig(cam_fraction=0.65, diameters_um=[8.0], diameter_spread=0.2)])

@@ -245,8 +245,8 @@ class ORegan2022Diffusivity(SOCFunction):
 class Kim2011NCAOCV(SOCFunction):
     """NCA (LiNi0.8Co0.15Al0.05O2) OCV vs Li/Li+ of Kim, Smith, Lee, Santhanagopalan and Pesaran,
     J. Electrochem. Soc. 158 (2011) A955 (as in PyBaMM's NCA_Kim2011 set): a degree-10 polynomial
-    in x minus 0.61386 exp(5.8201 x^136.4), the wall at the end of lithiation (3.0 V at x = 0.982,
-    2.5 V at 0.986; 4.22 V at 0.35). Beyond `valid` the wall runs away (−7 V at x = 0.995)."""
+    in x minus 0.61386 exp(5.8201 x^136.4), the wall at the end of lithiation (3.0 V at x = 0.983,
+    2.5 V at 0.987; 4.22 V at 0.35). Beyond `valid` the wall runs away (1.4 V at x = 0.99, −7 V at 0.995)."""
 
     valid: tuple[float, float] = (0.3, 0.99)
     kind = "kim2011_nca"

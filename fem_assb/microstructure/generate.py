@@ -57,8 +57,9 @@ def pack_layer(layer, shape, h: float, rng: np.random.Generator, wall_x: bool, w
 
 def pack_mixture(layer, shape, h: float, rng: np.random.Generator, wall_x: bool, where: str):
     """CAM and SE spheres packed together (the dry-mixed powders before pressing): together
-    they fill PACKED_FRACTION of the box in the ratio of their target fractions. Returns the
-    packing, CAM spheres first, and the number of CAM spheres."""
+    they fill PACKED_FRACTION of the box in the ratio of their target fractions (a little less
+    where a few large grains jam in a small box). Returns the packing, CAM spheres first, and
+    the number of CAM spheres."""
     se_fraction = 1.0 - layer.cam_fraction * (1 + layer.binder_ratio) - layer.cbd_fraction - layer.void_fraction
     if layer.cam_fraction == 0 or se_fraction <= 0:
         raise InputError(f"{where} se = 'packed' needs CAM and SE: cam_fraction = {layer.cam_fraction:g} leaves "
@@ -71,10 +72,15 @@ def pack_mixture(layer, shape, h: float, rng: np.random.Generator, wall_x: bool,
     cam_r = sample_radii(layer.cam_fraction * share, box, layer.diameters_um, layer.number_ratio,
                          layer.diameter_spread, rng)
     se_r = sample_radii(se_fraction * share, box, [layer.se_particle_um], [], layer.diameter_spread, rng)
-    packing = pack_spheres(np.concatenate([cam_r, se_r]), box, rng, tol=0.2 * h, wall_x=wall_x)
+    radii = np.concatenate([cam_r, se_r])
+    packing = pack_spheres(radii, box, rng, tol=0.2 * h, wall_x=wall_x)
+    scale = 1.0
+    while packing.max_overlap > 0.2 * h and scale > 0.8:  # jammed (few large grains, walls): shrink all a little
+        scale *= 0.98
+        packing = pack_spheres(radii * scale, box, rng, tol=0.2 * h, wall_x=wall_x, start=packing.centers)
     if packing.max_overlap > 0.2 * h:
-        raise InputError(f"{where} se = 'packed': the CAM and SE spheres do not pack at {PACKED_FRACTION:g} "
-                         f"without overlap (worst {packing.max_overlap:.2f} µm)")
+        raise InputError(f"{where} se = 'packed': the CAM and SE spheres do not pack at {PACKED_FRACTION * 0.8 ** 3:.2f} "
+                         f"of the box without overlap (worst {packing.max_overlap:.2f} µm): enlarge the box")
     return packing, len(cam_r)
 
 
