@@ -8,19 +8,16 @@ mean and largest |ΔU| of the two discharge curves over their common capacity ra
 """
 import argparse
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
+from fem_assb.study.runner import collect
+
 
 def _cases(folder: Path) -> list[dict]:
-    out = []
-    for f in sorted((folder / "cases").glob("*/result.json")):
-        d = json.loads(f.read_text())
-        d["folder"] = f.parent
-        out.append(d)
-    return out
+    """The study's finished cases, each with its folder."""
+    return [dict(r, folder=folder / "cases" / r["case"]) for r in collect(folder)]
 
 
 def _curve(folder: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -13,10 +13,11 @@ Writes report.md and three PNGs into OUT_DIR (default RESULTS_3D); a missing 3D 
 """
 import argparse
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
+
+from fem_assb.study.runner import collect
 
 SE, RATE = "structure.layers.1.se_particle_um", "steps.1.c_rate"
 P2D_KINDS = {("dsca", "corrected"): "P2D D_SCA (corrected)", ("dsca", "voxel"): "P2D D_SCA (voxel faces)",
@@ -24,12 +25,8 @@ P2D_KINDS = {("dsca", "corrected"): "P2D D_SCA (corrected)", ("dsca", "voxel"): 
 
 
 def _cases(folder: Path) -> list[dict]:
-    out = []
-    for f in sorted((folder / "cases").glob("*/result.json")):
-        d = json.loads(f.read_text())
-        d["folder"] = f.parent
-        out.append(d)
-    return out
+    """The study's finished cases, each with its folder."""
+    return [dict(r, folder=folder / "cases" / r["case"]) for r in collect(folder)]
 
 
 def _csv(path: Path) -> dict[str, np.ndarray]:
@@ -44,7 +41,8 @@ def _key(case) -> tuple:
     return p[SE], p[RATE], P2D_KINDS.get(kind, kind)
 
 
-def collect(dir3d: Path, dirp2d: Path) -> dict:
+def by_key(dir3d: Path, dirp2d: Path) -> dict:
+    """3D and P2D cases by (SE particle size, C-rate, model)."""
     return {_key(c): c for c in _cases(dir3d) + _cases(dirp2d)}
 
 
@@ -164,7 +162,7 @@ def main():
     a = ap.parse_args()
     out = a.out or a.results_3d
     out.mkdir(parents=True, exist_ok=True)
-    cases = collect(a.results_3d, a.results_p2d)
+    cases = by_key(a.results_3d, a.results_p2d)
     text = ("## Structures (Fig. 1 d–f)\n\n" + structure_table(cases) +
             "\n## Capacity against C-rate (Fig. 2), relative to 3D\n\n" + capacity_table(cases) +
             "\n## Utilisation at the end of 1C along x (Fig. 4)\n\n" + utilisation_table(cases) +
