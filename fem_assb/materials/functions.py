@@ -257,7 +257,7 @@ class Kim2011NCAOCV(SOCFunction):
         u = 0.0 * x
         for c in self._COEF:  # Horner, highest power first
             u = u * x + c
-        return u - 0.61386 * m.exp(5.8201 * m.exp(136.4 * m.log(x)))
+        return u - 0.61386 * m.exp(5.8201 * x ** 136.4)
 
     def describe(self) -> str:
         return f"Kim et al. 2011 NCA fit [{self.unit}]"
