@@ -30,9 +30,16 @@ def _cases(folder: Path) -> list[dict]:
 
 
 def _csv(path: Path) -> dict[str, np.ndarray]:
+    """The numeric columns of a CSV file."""
     with open(path) as fh:
         rows = list(csv.DictReader(fh))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+    out = {}
+    for k in rows[0]:
+        try:
+            out[k] = np.array([float(r[k]) for r in rows])
+        except ValueError:  # a text column (the step kind)
+            pass
+    return out
 
 
 def _key(case) -> tuple:
