@@ -186,3 +186,18 @@ def test_aggregated_seed004_cathode_runs_to_the_cut_off_at_low_rate(tmp_path, cl
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert s["final_voltage_V"] == pytest.approx(2.5, abs=1e-3) and s["charge_balance_error"] < 1e-6
     assert s["solver_tolerance"] in (1e-8, 1e-7, 1e-6) and 150 < s["capacity_mAh_g"] < 180
+
+
+def test_refinement_check_reports_an_unconverged_p2d_mesh(tmp_path, cli):
+    """Every P2D result says how much its capacity moves on twice the nodes in x and r; on 5 × 5
+    nodes that is far above 1e-3 and the run says so, on the default 40 × 40 it is not."""
+    changes = {}
+    for n in (5, 40):
+        toml = tmp_path / f"s{n}.toml"
+        toml.write_text(SCENARIO.format(layers=ONE_LAYER, particle="dsca").replace(
+            "[p2d]\n", f"[p2d]\nradial_points = {n}\nx_points = {n}\n"))
+        r = cli("p2d", toml, "-o", tmp_path / f"out{n}")
+        assert r.returncode == 0, r.stderr
+        changes[n] = json.loads((tmp_path / f"out{n}" / "summary.json").read_text())["refinement_change"]
+        assert ("raise [p2d] x_points / radial_points" in r.stdout + r.stderr) == (changes[n] > 1e-3)
+    assert changes[5] > 1e-3 > changes[40] > 0

@@ -321,6 +321,8 @@ class P2DConfig:
                                      "outer cell is ≈ (α/N) e^(−α) of the radius): Li penetrates nm to tens of nm "
                                      "with the seed-001 diffusivity")
     x_points: int = opt(40, lo=5, hi=1000, help="nodes across the composite")
+    refinement_check: bool = opt(True, help="run again on twice the nodes in x and r and report the capacity change "
+                                            "(summary.json: refinement_change; a line when it exceeds 1e-3)")
 
 
 @dataclass

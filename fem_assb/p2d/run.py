@@ -13,6 +13,9 @@ import numpy as np
 from fem_assb.errors import InputError
 from fem_assb.units import F, MAH_CM2, MA_CM2
 
+#: relative capacity change under 2× refinement above which a run says it is not converged
+REFINEMENT_TOL = 1e-3
+
 
 def scenario_cell(sc, comm=None):
     """(materials, structure, homogenised cell) of a scenario."""
@@ -79,6 +82,13 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
             f"τ²_SE {r.tau2_se:.3g}, τ²_AM {r.tau2_am:.3g}, D_SCA {r.d_sca / 1e-6:.2f} µm"
             + (f", D50 {r.d50 / 1e-6:.2f} µm" if r.d50 else "") + f", particle {2 * r.particle_radius / 1e-6:.2f} µm", c=comm)
     res = run(cell, steps, p.radial_points, p.radial_stretch, p.x_points)
+    change = None
+    if p.refinement_check:
+        fine = run(cell, steps, 2 * p.radial_points, p.radial_stretch, 2 * p.x_points)
+        change = abs(fine.charge[-1] / res.charge[-1] - 1.0)
+        if change > REFINEMENT_TOL:
+            log(f"p2d: the capacity changes by {change:.1e} on twice the nodes ({2 * p.x_points} in x, "
+                f"{2 * p.radial_points} in r): raise [p2d] x_points / radial_points for a converged result")
     q = res.charge / MAH_CM2  # C/m² → mAh/cm²
     e = res.energy / MAH_CM2  # J/m² → mWh/cm²
     rows = [{"t_s": t, "current_mA_cm2": i / MA_CM2, "voltage_V": v, "capacity_mAh_cm2": c, "energy_mWh_cm2": w}
@@ -101,7 +111,8 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
         "capacity_mAh_cm2": cap, "capacity_mAh_g": cap / mass["cam_g_cm2"], "energy_mWh_cm2": e[-1],
         "energy_density_Wh_kg": e[-1] / mass["total_g_cm2"], "theoretical_capacity_mAh_cm2": cap_theo,
         "mean_utilization": res.charge[-1] / cell.theoretical_capacity(), "final_voltage_V": float(res.voltage[-1]),
-        "time_h": float(res.t[-1] / 3600), "wall_time_s": res.wall_s, "solver_tolerance": res.tolerance, "masses_g_cm2": mass,
+        "time_h": float(res.t[-1] / 3600), "wall_time_s": res.wall_s, "solver_tolerance": res.tolerance,
+        "refinement_change": change, "masses_g_cm2": mass,
         "charge_balance_error": abs(res.charge[-1] - F * res.li_inserted) / max(abs(res.charge[-1]), 1e-300),
         "p2d": {"regions": len(cell.regions), "particle_diameters_um": [2 * r.particle_radius / 1e-6 for r in cell.regions],
                 "d_sca_um": [r.d_sca / 1e-6 for r in cell.regions],
@@ -109,6 +120,7 @@ def run_scenario(sc, folder: Path, comm=None) -> dict | None:
                 "tau2_se": [r.tau2_se for r in cell.regions], "tau2_am": [r.tau2_am for r in cell.regions],
                 "eps_se": [r.eps_se for r in cell.regions], "eps_am": [r.eps_am for r in cell.regions]},
         "units": {"capacity_mAh_cm2": "mAh/cm²", "capacity_mAh_g": "mAh per g CAM",
+                  "refinement_change": "|Q(2× nodes in x and r) / Q − 1| (null: [p2d] refinement_check = false)",
                   "charge_balance_error": "|∫I dt − F ΔLi| / |∫I dt| (PyBaMM's Li inventory)",
                   "energy_density_Wh_kg": "Wh/kg of anode + separator + cathode (seed 001 SI eq. 3)"},
     }
