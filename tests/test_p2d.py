@@ -201,3 +201,25 @@ def test_refinement_check_reports_an_unconverged_p2d_mesh(tmp_path, cli):
         changes[n] = json.loads((tmp_path / f"out{n}" / "summary.json").read_text())["refinement_change"]
         assert ("raise [p2d] x_points / radial_points" in r.stdout + r.stderr) == (changes[n] > 1e-3)
     assert changes[5] > 1e-3 > changes[40] > 0
+
+
+def test_a_failed_refinement_check_keeps_the_result(tmp_path, monkeypatch):
+    """If only the run on twice the nodes fails, the result is written, its check reported as null."""
+    from fem_assb.config.scenario import load_scenario
+    from fem_assb.errors import SolverError
+    from fem_assb.p2d import solve
+    from fem_assb.p2d.run import run_scenario
+
+    real = solve.run
+
+    def failing_when_refined(cell, steps, radial_points=40, radial_stretch=10.0, x_points=40, **kw):
+        if radial_points > 40:
+            raise SolverError("p2d: stand-in failure")
+        return real(cell, steps, radial_points, radial_stretch, x_points, **kw)
+
+    monkeypatch.setattr(solve, "run", failing_when_refined)
+    toml = tmp_path / "s.toml"
+    toml.write_text(SCENARIO.format(layers=ONE_LAYER, particle="dsca"))
+    s = run_scenario(load_scenario(toml), tmp_path / "out")
+    assert s["refinement_change"] is None and s["capacity_mAh_cm2"] > 0
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["refinement_change"] is None

@@ -46,10 +46,15 @@ class LayerConfig:
     se_particle_um: float = opt(3.0, lo=0.0, lo_open=True, unit="µm",
                                 help="SE particle diameter for se = 'particles' or 'packed'")
 
+    @property
+    def se_fraction(self) -> float:
+        """What CAM, binder, CBD and void leave to the SE (and to voids between SE grains)."""
+        return 1.0 - self.cam_fraction * (1 + self.binder_ratio) - self.void_fraction - self.cbd_fraction
+
     def check(self, where: Where):
         if self.number_ratio and len(self.number_ratio) != len(self.diameters_um):
             where.fail("number_ratio", f"needs one entry per diameter ({len(self.diameters_um)})")
-        solid = self.cam_fraction * (1 + self.binder_ratio) + self.void_fraction + self.cbd_fraction
+        solid = 1.0 - self.se_fraction
         if solid > 1.0:
             where.fail("cam_fraction", f"+ binder + CBD + void = {solid:.3f} exceeds 1: lower cam_fraction, "
                                        "binder_ratio, cbd_fraction or void_fraction")

@@ -58,6 +58,17 @@ def void_blobs(available: np.ndarray, count: int, size_vox: float, rng: np.rando
     return _take_smallest(-field, available, count)
 
 
+def distance_to(mask: np.ndarray, reach_vox: int, periodic=(True, True, True)) -> np.ndarray:
+    """Euclidean distance (voxels) from every voxel to the nearest voxel of `mask`, wrapping
+    around periodic axes (exact up to `reach_vox` voxels across a periodic face)."""
+    out = ~mask
+    for a, per in enumerate(periodic):
+        width = [(0, 0)] * 3
+        width[a] = (reach_vox, reach_vox)
+        out = np.pad(out, width, mode="wrap") if per else np.pad(out, width, constant_values=True)
+    return ndimage.distance_transform_edt(out)[tuple(slice(reach_vox, reach_vox + n) for n in mask.shape)]
+
+
 def se_grains(available: np.ndarray, count: int, grain_vox: float, rng: np.random.Generator) -> np.ndarray:
     """SE as overlapping round grains of about `grain_vox` voxels (a Boolean model): grain
     centres are a Poisson process in the available space and SE is the union of balls around
@@ -69,24 +80,9 @@ def se_grains(available: np.ndarray, count: int, grain_vox: float, rng: np.rando
     n_grains = max(1, int(rng.poisson(lam * available.size)))
     seeds = np.zeros(available.shape, bool)
     seeds[tuple(rng.integers(0, n, n_grains) for n in available.shape)] = True
-    pad = int(np.ceil(3 * r)) + 1
-    padded = np.pad(~seeds, pad, mode="wrap")  # periodic distances
-    dist = ndimage.distance_transform_edt(padded)[pad:-pad, pad:-pad, pad:-pad]
+    dist = distance_to(seeds, int(np.ceil(3 * r)) + 1)  # periodic distances
     dist = dist + 1e-6 * rng.random(dist.shape)
     return _take_smallest(dist, available, count)
-
-
-def distance_to(mask: np.ndarray, reach_vox: int, periodic=(True, True, True)) -> np.ndarray:
-    """Euclidean distance (voxels) from every voxel to the nearest voxel of `mask`, wrapping
-    around periodic axes (exact up to `reach_vox` voxels across a periodic face)."""
-    pad = [(min(reach_vox, n), min(reach_vox, n)) for n in mask.shape]
-    out = ~mask
-    for a, per in enumerate(periodic):
-        width = [(0, 0)] * 3
-        width[a] = pad[a]
-        out = np.pad(out, width, mode="wrap") if per else np.pad(out, width, constant_values=True)
-    dist = ndimage.distance_transform_edt(out)
-    return dist[tuple(slice(p, p + n) for (p, _), n in zip(pad, mask.shape))]
 
 
 def pressed_split(available: np.ndarray, cam: np.ndarray, se: np.ndarray, n_cam: int, n_void: int,

@@ -60,7 +60,7 @@ def pack_mixture(layer, shape, h: float, rng: np.random.Generator, wall_x: bool,
     they fill PACKED_FRACTION of the box in the ratio of their target fractions (a little less
     where a few large grains jam in a small box). Returns the packing, CAM spheres first, and
     the number of CAM spheres."""
-    se_fraction = 1.0 - layer.cam_fraction * (1 + layer.binder_ratio) - layer.cbd_fraction - layer.void_fraction
+    se_fraction = layer.se_fraction
     if layer.cam_fraction == 0 or se_fraction <= 0:
         raise InputError(f"{where} se = 'packed' needs CAM and SE: cam_fraction = {layer.cam_fraction:g} leaves "
                          f"an SE fraction of {se_fraction:.3f}")
@@ -82,6 +82,22 @@ def pack_mixture(layer, shape, h: float, rng: np.random.Generator, wall_x: bool,
         raise InputError(f"{where} se = 'packed': the CAM and SE spheres do not pack at {PACKED_FRACTION * 0.8 ** 3:.2f} "
                          f"of the box without overlap (worst {packing.max_overlap:.2f} µm): enlarge the box")
     return packing, len(cam_r)
+
+
+def _add_menisci(labels, avail, packing, n_binder: int, layer, h: float, rng, where: str) -> None:
+    """Binder (`n_binder` voxels) and the layer's CBD as menisci around the CAM particle contacts,
+    taken from `avail` (both updated in place)."""
+    n = labels.size
+    n_cbd = int(round(layer.cbd_fraction * n))
+    for phase, count in ((Phase.BINDER, n_binder), (Phase.CBD, n_cbd)):
+        if not count:
+            continue
+        if phase == Phase.CBD and (packing is None or count > avail.sum()):
+            raise InputError(f"{where} cbd_fraction = {layer.cbd_fraction:g} needs CAM particles and room beside them "
+                             f"(at most {avail.sum() / n:.3f})")
+        part = fill.binder_menisci(avail, packing, h, count, rng)
+        labels[part] = phase
+        avail &= ~part
 
 
 def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) -> np.ndarray:
@@ -110,19 +126,7 @@ def generate_layer(layer, shape, h: float, seed: int, wall_x: bool, where: str) 
     labels = np.full(shape, Phase.SE, np.uint8)
     labels[cam] = Phase.CAM
     avail = ~cam
-    n_binder = int(round(layer.binder_ratio * cam.sum()))
-    if n_binder:
-        binder = fill.binder_menisci(avail, packing, h, n_binder, rng)
-        labels[binder] = Phase.BINDER
-        avail &= ~binder
-    n_cbd = int(round(layer.cbd_fraction * n))
-    if n_cbd:
-        if packing is None or n_cbd > avail.sum():
-            raise InputError(f"{where} cbd_fraction = {layer.cbd_fraction:g} needs CAM particles and room beside them "
-                             f"(at most {avail.sum() / n:.3f})")
-        cbd = fill.binder_menisci(avail, packing, h, n_cbd, rng)
-        labels[cbd] = Phase.CBD
-        avail &= ~cbd
+    _add_menisci(labels, avail, packing, int(round(layer.binder_ratio * cam.sum())), layer, h, rng, where)
     n_void = int(round(layer.void_fraction * n))
     if n_void > avail.sum():
         raise InputError(f"{where} void_fraction = {layer.void_fraction:g} does not fit beside CAM and binder "
@@ -148,12 +152,8 @@ def _pressed_layer(layer, shape, h, rng, wall_x, where) -> np.ndarray:
     avail = ~cam & ~se
     cam_packing = dataclasses.replace(mixture, centers=mixture.centers[:n_cam_spheres],
                                       radii=mixture.radii[:n_cam_spheres])
-    for phase, count in ((Phase.BINDER, int(round(layer.binder_ratio * layer.cam_fraction * n))),
-                         (Phase.CBD, int(round(layer.cbd_fraction * n)))):
-        if count:
-            part = fill.binder_menisci(avail, cam_packing, h, count, rng)
-            labels[part] = phase
-            avail &= ~part
+    _add_menisci(labels, avail, cam_packing, int(round(layer.binder_ratio * layer.cam_fraction * n)), layer, h,
+                 rng, where)
     n_cam = int(round(layer.cam_fraction * n)) - int(cam.sum())
     n_void = int(round(layer.void_fraction * n))
     if n_cam < 0 or n_cam + n_void > avail.sum():
